@@ -1,0 +1,35 @@
+# Dana — make help lists the targets. The two that matter: make run, make test.
+.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+run:  ## set up if needed, start Dana, chat in the terminal
+	@scripts/run.sh
+
+serve:  ## start Dana without the terminal chat
+	@DANA_NO_CHAT=1 scripts/run.sh
+
+test:  ## everything: unit tests, validation, test stories, NLU gates
+	@scripts/test.sh
+
+setup:  ## venv, packages, database, model (each only when needed)
+	@scripts/setup.sh
+
+train:  ## force retraining
+	@rm -f models/.fingerprint && scripts/setup.sh
+
+validate:  ## rasa data validate
+	@. scripts/env.sh && .venv/bin/rasa data validate --domain domain --data nlu stories --fail-on-warnings
+
+nlu-eval:  ## held-out NLU figures per language
+	@. scripts/env.sh && .venv/bin/python -m bench.eval_nlu --model models/dana.tar.gz
+
+compare:  ## pipeline comparison (Dana vs Rasa default), writes docs/pipeline-comparison.md
+	@. scripts/env.sh && .venv/bin/python -m bench.compare_pipelines
+
+bench:  ## latency/throughput/RSS benchmark, Dana vs stock Rasa
+	@. scripts/env.sh && .venv/bin/python -m bench.load
+
+clean:  ## remove models, results and the local database
+	rm -rf models results var

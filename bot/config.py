@@ -1,0 +1,117 @@
+"""The one place for Dana's settings and business numbers.
+
+Business numbers come from the operator's FAQ (see ../shared/spec/policy.md).
+Responses reference them as placeholders (``{support_phone}`` …) which the
+NLG fills from ``response_placeholders()``; actions and services import them
+from here. Deployment settings come from environment variables only.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ASTANA = ZoneInfo("Asia/Almaty")  # Astana time, UTC+5 since 2024-03-01 (tzdata)
+LANGUAGES = ("kk", "ru")
+DEFAULT_LANGUAGE = "kk"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Business rules from the Home Internet FAQ."""
+
+    support_phone: str = "3131"  # Home Internet support, free from any KZ mobile
+    mobile_support_phone: str = "116"  # Beeline mobile numbers
+    callback_hours: int = 2  # specialist calls back after a technician request
+    visit_days: int = 1  # technician comes within a day
+    resolve_days: int = 3  # latest resolution
+    work_start: time = time(9, 0)  # technicians work every day
+    work_end: time = time(18, 0)
+    callback_window_start: time = time(9, 0)  # callback ordering, Astana time
+    callback_window_end: time = time(22, 0)
+    billing_start_day: int = 27  # subscription fee charged 27th … 4th
+    billing_end_day: int = 4
+    receipt_amount_threshold: int = 10_000  # tenge; exactly 10 000 needs a receipt
+    refund_claim_days: int = 30
+    max_digits_without_receipt: int = 3  # login typo in 1–3 digits
+    payment_wait_hours: int = 24  # before a payment investigation
+    investigation_days: int = 3
+    password_wait_minutes: int = 30
+    reboot_minutes: int = 2
+
+    @property
+    def min_digits_with_receipt(self) -> int:
+        return self.max_digits_without_receipt + 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Conversation limits (product decisions, not from the FAQ)."""
+
+    max_message_chars: int = 2000  # longer messages are cut before NLU
+    login_attempts: int = 3  # unknown/invalid login strikes before an operator
+    fallbacks_before_operator: int = 2
+    nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings, read from the environment once."""
+
+    database_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "DANA_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'dana.db'}"
+        )
+    )
+    rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
+    action_port: int = field(
+        default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055"))
+    )
+    log_level: str = field(default_factory=lambda: os.environ.get("DANA_LOG_LEVEL", "INFO"))
+
+
+POLICY = Policy()
+LIMITS = Limits()
+
+
+def settings() -> Settings:
+    """Settings are re-read on each call so tests can change the environment."""
+    return Settings()
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def response_placeholders() -> dict[str, str]:
+    """Values for the business placeholders used in domain responses."""
+    p = POLICY
+    return {
+        "support_phone": p.support_phone,
+        "mobile_support_phone": p.mobile_support_phone,
+        "callback_hours": str(p.callback_hours),
+        "visit_days": str(p.visit_days),
+        "resolve_days": str(p.resolve_days),
+        "work_start": _hhmm(p.work_start),
+        "work_end": _hhmm(p.work_end),
+        "callback_window_start": _hhmm(p.callback_window_start),
+        "callback_window_end": _hhmm(p.callback_window_end),
+        "billing_start_day": str(p.billing_start_day),
+        "billing_end_day": str(p.billing_end_day),
+        "receipt_amount_threshold": _thousands(p.receipt_amount_threshold),
+        "refund_claim_days": str(p.refund_claim_days),
+        "max_digits_without_receipt": str(p.max_digits_without_receipt),
+        "min_digits_with_receipt": str(p.min_digits_with_receipt),
+        "payment_wait_hours": str(p.payment_wait_hours),
+        "investigation_days": str(p.investigation_days),
+        "password_wait_minutes": str(p.password_wait_minutes),
+        "reboot_minutes": str(p.reboot_minutes),
+    }

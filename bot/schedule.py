@@ -1,0 +1,30 @@
+"""Time rules from the FAQ, in Astana time. Pure functions of a datetime."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from bot.config import ASTANA, POLICY
+
+
+def now_astana() -> datetime:
+    return datetime.now(ASTANA)
+
+
+def in_billing_period(day: date) -> bool:
+    """27th … 4th: the monthly fee is charged and support is busier."""
+    return day.day >= POLICY.billing_start_day or day.day <= POLICY.billing_end_day
+
+
+def _within(moment: datetime, start: time, end: time) -> bool:
+    local = moment.astimezone(ASTANA).time()
+    return start <= local < end
+
+
+def in_callback_window(moment: datetime) -> bool:
+    """A callback can be ordered 09:00–22:00 Astana time."""
+    return _within(moment, POLICY.callback_window_start, POLICY.callback_window_end)
+
+
+def technicians_working(moment: datetime) -> bool:
+    """Technicians work 09:00–18:00 every day."""
+    return _within(moment, POLICY.work_start, POLICY.work_end)

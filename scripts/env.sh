@@ -1,0 +1,29 @@
+# Shared by the scripts: paths, defaults and the Python 3.10 virtualenv.
+# Every setting can be overridden from the environment.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export DANA_HOST="${DANA_HOST:-127.0.0.1}"
+mkdir -p "$ROOT/var"
+export DANA_DATABASE_URL="${DANA_DATABASE_URL:-sqlite:///$ROOT/var/dana.db}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
+# Rasa and TensorFlow talk a lot at start-up; keep the console for the customer.
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export RASA_TELEMETRY_ENABLED=false
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+find_python310() {
+  if command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+    command -v python3.10; return
+  fi
+  for candidate in "$HOME"/.pyenv/versions/3.10*/bin/python /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    if [ -x "$candidate" ]; then echo "$candidate"; return; fi
+  done
+  echo "Python 3.10 not found (Rasa 3.6 needs it): install it or put python3.10 on PATH" >&2
+  return 1
+}

@@ -18,6 +18,12 @@ def _mask_url(url: str) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     init_db()
+    if args.seed:
+        from bot.seed import seed
+
+        with new_session() as session, session.begin():
+            seed(session)
+        print("demo data present (README: «Demo logins»)")
     print(f"database ready: {_mask_url(settings().database_url)}")
     return 0
 
@@ -49,7 +55,9 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create missing tables").set_defaults(func=cmd_init)
+    init = sub.add_parser("init", help="create missing tables")
+    init.add_argument("--seed", action="store_true", help="add the demo subscribers, outage and ticket")
+    init.set_defaults(func=cmd_init)
     handoffs = sub.add_parser("handoffs", help="list conversations handed to operators")
     handoffs.add_argument("--json", action="store_true")
     handoffs.set_defaults(func=cmd_handoffs)

@@ -19,7 +19,7 @@ if [ "$(cat "$VENV/.dana-deps" 2>/dev/null)" != "$want" ]; then
 fi
 
 echo "==> database: $(echo "$DANA_DATABASE_URL" | sed -E 's#://[^@]*@#://***@#')"
-"$PY" -m bot init
+"$PY" -m bot init --seed
 
 # Retrain only when training inputs or the code of custom components changed.
 fingerprint="$(find config.yml domain nlu stories bot/language bot/parsing bot/config.py \

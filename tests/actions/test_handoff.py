@@ -1,0 +1,33 @@
+from sqlalchemy import select
+
+from actions.handoff import ActionHandoff
+from bot.db import new_session
+from bot.models import Handoff
+from tests.conftest import make_tracker
+
+
+async def test_handoff_is_recorded_with_language_and_topic(database, dispatcher, domain_dict):
+    events = [{"event": "user", "text": "интернет жоқ",
+               "parse_data": {"intent": {"name": "internet_down"}, "entities": []}}]
+    tracker = make_tracker(intent="request_human", text="операторға қосыңыз", lang="kk", events=events)
+    await ActionHandoff().run(dispatcher, tracker, domain_dict)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    with new_session(database) as session:
+        [row] = session.execute(select(Handoff)).scalars().all()
+    assert (row.language, row.intent, row.reason) == ("kk", "internet_down", "requested")
+
+
+async def test_customer_is_answered_even_when_the_database_is_down(monkeypatch, dispatcher, domain_dict):
+    monkeypatch.setenv("DANA_DATABASE_URL", "sqlite:////nonexistent/dir/x.db")
+    from bot import db
+
+    db.get_engine.cache_clear()
+    import actions.handoff as module
+
+    def broken(**_):
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(module, "record_handoff", broken)
+    await ActionHandoff().run(dispatcher, make_tracker(intent="request_human"), domain_dict)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    db.get_engine.cache_clear()

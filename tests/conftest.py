@@ -1,0 +1,61 @@
+"""Shared fixtures: the real domain (loaded once), trackers built in code, a throw-away database."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def domain():
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain"))
+
+
+@pytest.fixture(scope="session")
+def domain_dict(domain) -> dict:
+    return domain.as_dict()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(*, slots: dict | None = None, intent: str | None = None, entities: Iterable[dict] = (),
+                 text: str = "", lang: str = "ru", active_loop: str | None = None,
+                 events: Iterable[dict] = (), sender_id: str = "test-user") -> Tracker:
+    """A tracker as the action server receives it."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities)}
+    all_events: list[dict[str, Any]] = list(events)
+    if intent:
+        all_events.append({"event": "user", "text": text, "parse_data": latest})
+    return Tracker.from_dict({
+        "sender_id": sender_id,
+        "slots": {"language": lang, **(slots or {})},
+        "latest_message": latest,
+        "events": all_events,
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {"name": active_loop} if active_loop else {},
+        "latest_action_name": None,
+    })
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    """A fresh SQLite back office for one test."""
+    from bot import db
+
+    url = f"sqlite:///{tmp_path / 'dana.db'}"
+    monkeypatch.setenv("DANA_DATABASE_URL", url)
+    db.get_engine.cache_clear()
+    db.init_db(url)
+    yield url
+    db.get_engine.cache_clear()

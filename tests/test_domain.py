@@ -1,0 +1,81 @@
+"""The domain keeps its promises: every answer in both languages, numbers from config."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import LIMITS, response_placeholders
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_INTENTS = re.findall(r"^\| (\w+) \|", (ROOT.parent / "shared" / "spec" / "intents.md").read_text(), re.M) \
+    if (ROOT.parent / "shared" / "spec" / "intents.md").exists() else []
+
+
+def _lang(variant):
+    for condition in variant.get("condition") or []:
+        if condition.get("name") == "language":
+            return condition.get("value")
+    return None
+
+
+def test_every_response_has_one_kk_one_ru_and_a_default(domain):
+    for name, variants in domain.responses.items():
+        langs = sorted(str(_lang(v)) for v in variants)
+        assert langs == ["None", "kk", "ru"], name
+
+
+def test_kk_and_ru_variants_are_really_different_languages(domain):
+    from bot.language.detect import detect_language
+
+    for name, variants in domain.responses.items():
+        by_lang = {_lang(v): v.get("text", "") for v in variants}
+        assert by_lang["kk"] != by_lang["ru"], f"{name}: the same text in both languages"
+        assert detect_language(by_lang["kk"]).language == "kk", f"{name} kk: {by_lang['kk'][:60]}"
+        assert detect_language(by_lang["ru"]).language == "ru", f"{name} ru: {by_lang['ru'][:60]}"
+
+
+def test_variants_share_buttons_payloads(domain):
+    for name, variants in domain.responses.items():
+        payloads = [[b["payload"] for b in v.get("buttons") or []] for v in variants]
+        assert all(p == payloads[0] for p in payloads), name
+
+
+def test_placeholders_are_known(domain):
+    known = set(response_placeholders()) | set(domain.slots and [s.name for s in domain.slots])
+    action_filled = {"ticket_id", "ticket_status", "callback_due", "visit_due", "resolve_due", "eta",
+                     "area", "fault", "login_attempt", "callback_from", "callback_id", "refund_id",
+                     "investigation_id", "receipt_reason", "payment_date", "phone_number", "login"}
+    for name, variants in domain.responses.items():
+        for v in variants:
+            for placeholder in re.findall(r"{([^{}\s]+)}", v.get("text", "")):
+                assert placeholder in known | action_filled, f"{name}: unknown {{{placeholder}}}"
+
+
+def test_business_numbers_are_not_written_into_responses(domain):
+    # 3131 and 116 must come from bot/config.py through placeholders.
+    for name, variants in domain.responses.items():
+        for v in variants:
+            assert not re.search(r"\b(3131|116)\b", v.get("text", "")), name
+
+
+def test_every_contract_intent_is_in_the_domain(domain):
+    assert CONTRACT_INTENTS, "intent contract not found"
+    missing = set(CONTRACT_INTENTS) - set(domain.intents)
+    assert not missing
+
+
+def test_fallback_threshold_matches_config():
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert fallback["threshold"] == LIMITS.nlu_fallback_threshold
+
+
+def test_every_utterance_in_rules_exists(domain):
+    for path in (ROOT / "stories").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text())
+        for item in (data.get("rules") or []) + (data.get("stories") or []):
+            for step in item.get("steps") or []:
+                action = step.get("action", "")
+                if action.startswith("utter_"):
+                    assert action in domain.responses, f"{path.name}: {action}"

@@ -1,2 +1,3 @@
-"""Dana's custom actions, grouped by flow. rasa-sdk registers every Action subclass here."""
-from actions import handoff, info  # noqa: F401
+"""Dana's custom actions, grouped by flow. rasa-sdk registers every Action subclass
+defined in the modules imported here."""
+from actions import callbacks, diagnostics, handoff, info, payments, refunds, technician  # noqa: F401

@@ -1,18 +1,41 @@
-"""Helpers shared by the actions. No I/O at import time."""
+"""Helpers shared by the actions, and the base class of every form validator.
+
+No I/O at import time: database sessions are opened per call.
+"""
 from __future__ import annotations
 
-from rasa_sdk import Tracker
+import logging
+from abc import ABC, abstractmethod
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Text
 
-from bot.config import DEFAULT_LANGUAGE, LANGUAGES
+import yaml
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.config import ASTANA, DEFAULT_LANGUAGE, LANGUAGES, ROOT
+
+logger = logging.getLogger(__name__)
 
 # Intents that say what the conversation is about (not yes/no/data).
 _NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fallback",
-              "request_human", "switch_language", "bot_challenge"}
+              "request_human", "switch_language", "bot_challenge", "out_of_scope"}
 
 
 def conversation_language(tracker: Tracker) -> str:
     language = tracker.get_slot("language")
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "rest"
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message or {}).get("intent", {}).get("name")
 
 
 def last_topic_intent(tracker: Tracker) -> str | None:
@@ -23,3 +46,52 @@ def last_topic_intent(tracker: Tracker) -> str | None:
             if name and name not in _NON_TOPIC:
                 return name
     return None
+
+
+def local_time(moment: datetime) -> str:
+    """How a customer reads a time: Astana, «25.11 14:30»."""
+    return moment.astimezone(ASTANA).strftime("%d.%m %H:%M")
+
+
+@lru_cache(maxsize=1)
+def faq_answers() -> Dict[str, List[str]]:
+    """intent → responses, read from the one-turn FAQ rules (the single source)."""
+    data = yaml.safe_load((ROOT / "stories" / "rules" / "faq.yml").read_text(encoding="utf-8"))
+    answers: Dict[str, List[str]] = {}
+    for rule in data.get("rules", []):
+        steps = rule["steps"]
+        answers[steps[0]["intent"]] = [s["action"] for s in steps[1:] if s["action"].startswith("utter_")]
+    return answers
+
+
+class DanaFormValidator(FormValidationAction, ABC):
+    """Shared form behaviour.
+
+    - A side question in the middle of a form («а сколько ждать?») is answered
+      from the FAQ rules and the form asks its question again; what was
+      already collected stays.
+    - «Жоқ, керек емес» / «нет, не надо» to a data question cancels the form
+      (consent and e-mail questions treat «no» as an answer).
+    rasa-sdk skips abstract classes, so this one is never registered.
+    """
+
+    @abstractmethod
+    def name(self) -> Text:
+        """validate_<form name>"""
+
+    answers_no = ("consent", "email")
+    free_text = ("callback_topic",)  # any words are the answer here
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        intent = latest_intent(tracker)
+        if requested and requested not in self.free_text and intent in faq_answers():
+            for response in faq_answers()[intent]:
+                dispatcher.utter_message(response=response)
+            return [SlotSet(requested, None)]
+        if requested and intent == "deny" and requested not in self.answers_no:
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return [SlotSet(requested, None), SlotSet("requested_slot", None),
+                    SlotSet("form_cancelled", True)]
+        return await super().run(dispatcher, tracker, domain)

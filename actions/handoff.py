@@ -7,29 +7,37 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import conversation_language, last_topic_intent
+from actions.base import conversation_language, last_topic_intent, latest_intent
 from bot.handoffs import record_handoff
 
 logger = logging.getLogger(__name__)
+
+# What an operator needs to continue without asking again.
+CONTEXT_SLOTS = ("login", "phone_number", "right_login", "wrong_login", "amount", "payment_date",
+                 "full_name", "email", "partner_name", "callback_topic", "diagnosis")
+
+
+def summary_of(tracker: Tracker) -> str:
+    parts = [f"{slot}={tracker.get_slot(slot)}" for slot in CONTEXT_SLOTS if tracker.get_slot(slot) not in (None, "")]
+    return "; ".join(parts)
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict[Text, Any]]:
+    """Record the hand-off and tell the customer what happens next."""
+    try:
+        record_handoff(conversation_id=tracker.sender_id, language=conversation_language(tracker),
+                       intent=last_topic_intent(tracker), reason=reason, summary=summary_of(tracker))
+    except Exception:  # the customer still hears what happens next
+        logger.exception("could not record a hand-off")
+    dispatcher.utter_message(response="utter_handoff")
+    return []
 
 
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        reason = "requested" if tracker.latest_message.get("intent", {}).get("name") == "request_human" else "fallback"
-        try:
-            record_handoff(
-                conversation_id=tracker.sender_id,
-                language=conversation_language(tracker),
-                intent=last_topic_intent(tracker),
-                reason=reason,
-                summary=f"login={'yes' if tracker.get_slot('login') else 'no'}",
-            )
-        except Exception:  # the customer still hears what happens next
-            logger.exception("could not record a hand-off")
-        dispatcher.utter_message(response="utter_handoff")
-        return []
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        reason = "requested" if latest_intent(tracker) == "request_human" else "fallback"
+        return await hand_off(dispatcher, tracker, reason)

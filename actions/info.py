@@ -1,4 +1,4 @@
-"""Answers whose content depends on the Astana clock."""
+"""Answers whose content depends on the clock or on a login's open ticket."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -6,7 +6,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import logging
+
 from bot import schedule
+
+logger = logging.getLogger(__name__)
 
 
 class ActionBillingPeriodNote(Action):
@@ -23,17 +27,31 @@ class ActionBillingPeriodNote(Action):
         return []
 
 
-class ActionCallbackWindow(Action):
-    """A callback can be ordered only within the window (09:00–22:00 Astana)."""
+class ActionTicketStatus(Action):
+    """«When will the technician come?» with a login: the open ticket's deadlines."""
 
     def name(self) -> Text:
-        return "action_callback_window"
+        return "action_ticket_status"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if schedule.in_callback_window(schedule.now_astana()):
-            dispatcher.utter_message(response="utter_request_callback")
-        else:
-            dispatcher.utter_message(response="utter_callback_outside_hours")
+        from actions.diagnostics import tell_ticket
+        from bot.db import new_session
+        from bot.tickets import open_ticket_for
+
+        login = tracker.get_slot("login")
+        if not login:
+            dispatcher.utter_message(response="utter_ask_login")
+            return []
+        try:
+            with new_session() as session:
+                ticket = open_ticket_for(session, login)
+                if ticket:
+                    tell_ticket(dispatcher, ticket)
+                else:
+                    dispatcher.utter_message(response="utter_no_open_ticket", login=login)
+        except Exception:
+            logger.exception("ticket lookup failed")
+            dispatcher.utter_message(response="utter_service_unavailable")
         return []

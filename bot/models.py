@@ -130,3 +130,35 @@ class RefundRequest(Base):
     status = Column(String(16), nullable=False, default="open")
     channel = Column(String(32), nullable=False, default="rest")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class PaymentInvestigation(Base):
+    """A payment to the right login that has not arrived after 24 hours."""
+
+    __tablename__ = "payment_investigations"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    login = Column(String(20), nullable=False)
+    payment_date = Column(Date, nullable=False)
+    amount = Column(Integer, nullable=False)
+    partner = Column(String(120), nullable=False)
+    contact_phone = Column(String(16), nullable=False)
+    receipt_path = Column(String(255))
+    status = Column(String(16), nullable=False, default="open")
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    answer_due = Column(AwareDateTime, nullable=False)
+
+
+class CallbackRequest(Base):
+    __tablename__ = "callback_requests"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    phone = Column(String(16), nullable=False)
+    topic = Column(String(255), nullable=False, default="")
+    language = Column(String(2), nullable=False)
+    status = Column(String(16), nullable=False, default="open")
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)

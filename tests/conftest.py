@@ -59,3 +59,22 @@ def database(tmp_path, monkeypatch):
     db.init_db(url)
     yield url
     db.get_engine.cache_clear()
+
+
+@pytest.fixture
+def seeded(database):
+    """The demo back office (README «Demo logins»)."""
+    from bot.db import new_session
+    from bot.seed import seed
+
+    with new_session(database) as session, session.begin():
+        seed(session)
+    return database
+
+
+def responses(dispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def slots_of(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

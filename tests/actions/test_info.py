@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from actions.info import ActionBillingPeriodNote, ActionCallbackWindow
+from actions.info import ActionBillingPeriodNote, ActionTicketStatus
 from bot import schedule
 from bot.config import ASTANA
 from tests.conftest import make_tracker
@@ -19,12 +19,7 @@ async def test_billing_note_only_from_27th_to_4th(monkeypatch, dispatcher, domai
     assert [m["response"] for m in dispatcher.messages] == (["utter_billing_period_note"] if note else [])
 
 
-@pytest.mark.parametrize(
-    "hour, minute, response",
-    [(8, 59, "utter_callback_outside_hours"), (9, 0, "utter_request_callback"),
-     (21, 59, "utter_request_callback"), (22, 1, "utter_callback_outside_hours")],
-)
-async def test_callback_window_in_astana_time(monkeypatch, dispatcher, domain_dict, hour, minute, response):
-    _at(monkeypatch, 2026, 11, 25, hour, minute)
-    await ActionCallbackWindow().run(dispatcher, make_tracker(intent="request_callback"), domain_dict)
-    assert [m["response"] for m in dispatcher.messages] == [response]
+async def test_ticket_status_by_login(seeded, dispatcher, domain_dict):
+    await ActionTicketStatus().run(dispatcher, make_tracker(slots={"login": "0851234570"}), domain_dict)
+    await ActionTicketStatus().run(dispatcher, make_tracker(slots={"login": "0851234567"}), domain_dict)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ticket_exists", "utter_no_open_ticket"]

@@ -1,0 +1,99 @@
+"""Line diagnostics for internet_down / unstable / slow / cable_damaged / tv_not_working.
+
+Order from the FAQ: active outage → open ticket → line fault → nothing found.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import DanaFormValidator, local_time
+from actions.handoff import hand_off
+from actions.login import validate_login_answer
+from bot.db import new_session
+from bot.diagnostics import diagnose
+from bot.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateDiagnosticsForm(DanaFormValidator):
+    def name(self) -> Text:
+        return "validate_diagnostics_form"
+
+    def validate_login(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: DomainDict) -> Dict[Text, Any]:
+        return validate_login_answer(value, dispatcher, tracker)
+
+
+def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists") -> None:
+    dispatcher.utter_message(
+        response=response, ticket_id=str(ticket.id), ticket_status=ticket.status,
+        callback_due=local_time(ticket.callback_due), visit_due=local_time(ticket.visit_due),
+        resolve_due=local_time(ticket.resolve_due),
+    )
+
+
+def tell_outage(dispatcher: CollectingDispatcher, outage) -> None:
+    area = outage.area.split(",")[0]  # the city only: a login must not reveal an address
+    if outage.expected_end:
+        dispatcher.utter_message(response="utter_outage_found", area=area, eta=local_time(outage.expected_end))
+    else:
+        dispatcher.utter_message(response="utter_outage_found_no_eta", area=area)
+
+
+class ActionRunDiagnostics(Action):
+    """Runs after the diagnostics form; sets ``diagnosis`` for the rules that follow."""
+
+    def name(self) -> Text:
+        return "action_run_diagnostics"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("form_cancelled"):
+            return [SlotSet("form_cancelled", None), SlotSet("diagnosis", "cancelled")]
+        if tracker.get_slot("login_failed") or not tracker.get_slot("login"):
+            events = await hand_off(dispatcher, tracker, reason="login_not_found")
+            return events + [SlotSet("login_failed", None), SlotSet("diagnosis", "handoff")]
+        try:
+            with new_session() as session:
+                found = diagnose(session, tracker.get_slot("login"), utcnow())
+                if found.kind == "outage":
+                    tell_outage(dispatcher, found.outage)
+                elif found.kind == "open_ticket":
+                    tell_ticket(dispatcher, found.ticket)
+                elif found.kind == "line_fault":
+                    dispatcher.utter_message(response="utter_line_fault", fault=found.fault)
+                elif found.kind == "no_fault":
+                    dispatcher.utter_message(response="utter_no_fault_found")
+        except Exception:
+            logger.exception("diagnostics failed")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [SlotSet("diagnosis", "unavailable")]
+        return [SlotSet("diagnosis", found.kind)]
+
+
+class ActionCheckFee(Action):
+    """Before a cable repair: the month's fee must be paid on the login."""
+
+    def name(self) -> Text:
+        return "action_check_fee"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        try:
+            with new_session() as session:
+                found = diagnose(session, tracker.get_slot("login"), utcnow())
+        except Exception:
+            logger.exception("fee check failed")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [SlotSet("fee_paid", None)]
+        if found.fee_unpaid:
+            dispatcher.utter_message(response="utter_fee_unpaid")
+            return [SlotSet("fee_paid", False)]
+        return [SlotSet("fee_paid", True)]

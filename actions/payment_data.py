@@ -1,0 +1,67 @@
+"""Answers about a payment: amount, date, payer's name, e-mail, partner."""
+from __future__ import annotations
+
+from typing import Any, Dict, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.parsing.amount import parse_amount
+from bot.parsing.dates import parse_payment_date, today_astana
+from bot.parsing.email import find_emails
+from bot.parsing.names import clean_full_name
+
+
+def _entity(tracker: Tracker, name: str):
+    for entity in (tracker.latest_message or {}).get("entities", []):
+        if entity.get("entity") == name:
+            return entity.get("value")
+    return None
+
+
+def validate_amount_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    amount = _entity(tracker, "amount")
+    if amount is None:
+        amount = value if isinstance(value, (int, float)) else parse_amount(str(value or ""))
+    if amount and 0 < float(amount) <= 10_000_000:
+        return {"amount": float(int(amount))}
+    dispatcher.utter_message(response="utter_amount_invalid")
+    return {"amount": None}
+
+
+def validate_date_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    iso = _entity(tracker, "payment_date")
+    if iso is None:
+        parsed = parse_payment_date(str(value or ""))
+        iso = parsed.isoformat() if parsed else None
+    if iso and iso <= today_astana().isoformat():
+        return {"payment_date": iso}
+    dispatcher.utter_message(response="utter_date_invalid")
+    return {"payment_date": None}
+
+
+def validate_name_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    name = _entity(tracker, "full_name") or clean_full_name(str(value or ""))
+    if name:
+        return {"full_name": name}
+    dispatcher.utter_message(response="utter_ask_full_name")
+    return {"full_name": None}
+
+
+def validate_email_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """E-mail is optional: «жоқ» / «нет» skips it ("-")."""
+    if value == "-":
+        return {"email": "-"}
+    found = find_emails(str(value or ""))
+    if found:
+        return {"email": found[0][2]}
+    dispatcher.utter_message(response="utter_ask_email")
+    return {"email": None}
+
+
+def validate_partner_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    partner = " ".join(str(value or "").split())[:120]
+    if len(partner) >= 2:
+        return {"partner_name": partner}
+    dispatcher.utter_message(response="utter_ask_partner_name")
+    return {"partner_name": None}

@@ -1,0 +1,93 @@
+"""Technician visit: login, consent, contact phone → a ticket (one per login)."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, local_time
+from actions.consent import settle_consent, validate_consent_answer
+from actions.diagnostics import tell_outage, tell_ticket
+from actions.handoff import hand_off
+from actions.login import validate_login_answer
+from actions.phone import validate_phone_answer
+from bot import schedule
+from bot.config import ASTANA, POLICY
+from bot.db import new_session
+from bot.diagnostics import diagnose
+from bot.models import utcnow
+from bot.tickets import file_ticket
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateTechnicianForm(DanaFormValidator):
+    def name(self) -> Text:
+        return "validate_technician_form"
+
+    def validate_login(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return validate_login_answer(value, dispatcher, tracker)
+
+    def validate_consent(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return validate_consent_answer(value, dispatcher)
+
+    def validate_phone_number(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return validate_phone_answer(value, dispatcher)
+
+
+class ActionFileTicket(Action):
+    """Files the visit, unless an outage or an open ticket makes it pointless."""
+
+    def name(self) -> Text:
+        return "action_file_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("form_cancelled"):
+            return [SlotSet("form_cancelled", None)]
+        if tracker.get_slot("login_failed"):
+            return await hand_off(dispatcher, tracker, "login_not_found") + [SlotSet("login_failed", None)]
+        events = settle_consent(tracker, "technician_visit")
+        if not tracker.get_slot("consent"):
+            return events
+        now = utcnow()
+        login = tracker.get_slot("login")
+        try:
+            with new_session() as session, session.begin():
+                found = diagnose(session, login, now)
+                if found.kind == "outage":
+                    tell_outage(dispatcher, found.outage)
+                    return events
+                if found.fee_unpaid and found.kind == "line_fault":
+                    dispatcher.utter_message(response="utter_fee_unpaid")
+                    return events
+                ticket, created = file_ticket(
+                    session, login=login, problem=last_topic_intent(tracker) or "request_technician",
+                    contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker),
+                    language=conversation_language(tracker), now=now)
+                tell_ticket(dispatcher, ticket, "utter_ticket_created" if created else "utter_ticket_exists")
+        except Exception:
+            logger.exception("filing a technician visit failed")
+            dispatcher.utter_message(response="utter_ticket_failed")
+            return events + await hand_off(dispatcher, tracker, "ticket_failed")
+        if created and not schedule.technicians_working(now):
+            dispatcher.utter_message(response="utter_ticket_created_after_hours",
+                                     callback_from=_next_work_start(now))
+        if schedule.in_billing_period(now.astimezone(ASTANA).date()):
+            dispatcher.utter_message(response="utter_billing_period_note")
+        return events + [SlotSet("ticket_id", str(ticket.id))]
+
+
+def _next_work_start(now) -> str:
+    """When a specialist can call: today's or tomorrow's 09:00, Astana."""
+    from datetime import datetime, timedelta
+
+    local = now.astimezone(ASTANA)
+    start = datetime.combine(local.date(), POLICY.work_start, tzinfo=ASTANA)
+    if local >= start:
+        start += timedelta(days=1)
+    return local_time(start)

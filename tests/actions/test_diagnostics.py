@@ -1,0 +1,74 @@
+import pytest
+from sqlalchemy import select
+
+from actions.diagnostics import ActionCheckFee, ActionRunDiagnostics, ValidateDiagnosticsForm
+from bot.db import new_session
+from bot.models import Handoff
+from tests.conftest import make_tracker, responses, slots_of
+
+
+@pytest.mark.parametrize(
+    "login, kind, said",
+    [("0851234569", "outage", ["utter_outage_found"]),
+     ("0851234570", "open_ticket", ["utter_ticket_exists"]),
+     ("0851234568", "line_fault", ["utter_line_fault"]),
+     ("0851234567", "no_fault", ["utter_no_fault_found"])],
+)
+async def test_diagnosis_in_the_faq_order(seeded, dispatcher, domain_dict, login, kind, said):
+    events = await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login": login}), domain_dict)
+    assert slots_of(events)["diagnosis"] == kind
+    assert responses(dispatcher) == said
+
+
+async def test_outage_answer_carries_the_eta_but_not_the_address(seeded, dispatcher, domain_dict):
+    await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login": "0851234569"}), domain_dict)
+    message = dispatcher.messages[0]
+    assert message["eta"] and message["area"] == "Астана"
+
+
+async def test_three_bad_logins_hand_over_to_an_operator(seeded, dispatcher, domain_dict):
+    validator = ValidateDiagnosticsForm()
+    slots = {}
+    for attempt, answer in enumerate(["абв", "0000000000", "12"], start=1):
+        tracker = make_tracker(slots={"login_attempts": slots.get("login_attempts", 0)}, intent="inform", text=answer)
+        slots = validator.validate_login(answer, dispatcher, tracker, domain_dict)
+    assert responses(dispatcher) == ["utter_login_invalid", "utter_login_unknown", "utter_login_too_many_attempts"]
+    assert slots["login_failed"] is True and slots["requested_slot"] is None
+    events = await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login_failed": True}), domain_dict)
+    assert slots_of(events)["diagnosis"] == "handoff"
+    with new_session(seeded) as session:
+        assert session.execute(select(Handoff.reason)).scalar_one() == "login_not_found"
+
+
+async def test_login_inside_a_sentence_is_accepted(seeded, dispatcher, domain_dict):
+    tracker = make_tracker(intent="inform", text="мой логин 0851234567 вот",
+                           entities=[{"entity": "login", "value": "0851234567"}])
+    assert ValidateDiagnosticsForm().validate_login("мой логин 0851234567 вот", dispatcher, tracker, domain_dict) == \
+        {"login": "0851234567", "login_attempts": 0}
+
+
+async def test_fee_check(seeded, dispatcher, domain_dict):
+    unpaid = await ActionCheckFee().run(dispatcher, make_tracker(slots={"login": "0851234571"}), domain_dict)
+    paid = await ActionCheckFee().run(dispatcher, make_tracker(slots={"login": "0851234568"}), domain_dict)
+    assert (slots_of(unpaid)["fee_paid"], slots_of(paid)["fee_paid"]) == (False, True)
+    assert responses(dispatcher) == ["utter_fee_unpaid"]
+
+
+async def test_database_down_is_told_not_crashed(dispatcher, domain_dict, monkeypatch, tmp_path):
+    from bot import db
+
+    monkeypatch.setenv("DANA_DATABASE_URL", f"sqlite:///{tmp_path}/missing/../nope/x.db")
+    db.get_engine.cache_clear()
+    monkeypatch.setattr("actions.diagnostics.diagnose", lambda *a: (_ for _ in ()).throw(OSError("down")))
+    events = await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login": "0851234567"}), domain_dict)
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+    assert slots_of(events)["diagnosis"] == "unavailable"
+    db.get_engine.cache_clear()
+
+
+async def test_side_question_is_answered_and_the_login_asked_again(seeded, dispatcher, domain_dict):
+    tracker = make_tracker(intent="request_status", text="а сколько ждать?", active_loop="diagnostics_form",
+                           slots={"requested_slot": "login", "login": "а сколько ждать?"})
+    events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
+    assert responses(dispatcher) == ["utter_request_status"]
+    assert slots_of(events) == {"login": None}

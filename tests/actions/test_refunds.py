@@ -1,0 +1,71 @@
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from actions.refunds import ActionSubmitRefund, ValidateWrongPaymentForm
+from bot.db import new_session
+from bot.models import RefundRequest
+from bot.parsing.dates import today_astana
+from tests.conftest import make_tracker, responses, slots_of
+
+
+def refund_slots(**kw):
+    base = {"right_login": "0851234567", "wrong_login": "0851234572", "amount": 5000.0,
+            "payment_date": (today_astana() - timedelta(days=1)).isoformat(), "consent": True,
+            "full_name": "Асанов Асан Асанұлы", "phone_number": "+77011234567", "email": "-"}
+    return {**base, **kw}
+
+
+async def test_5000_two_digits_same_owner_needs_no_receipt(seeded, dispatcher, domain_dict):
+    events = await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots()), domain_dict)
+    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created"]
+    assert slots_of(events)["receipt_required"] is False
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [({"amount": 12000.0}, "amount"), ({"amount": 10000.0}, "amount"),
+     ({"wrong_login": "0851239999"}, "many_digits"), ({"wrong_login": "0851234000"}, "wrong_login_missing")],
+)
+async def test_receipt_required(seeded, dispatcher, domain_dict, change, reason):
+    await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots(**change)), domain_dict)
+    assert responses(dispatcher) == [f"utter_receipt_reason_{reason}", "utter_receipt_required", "utter_refund_created"]
+
+
+async def test_request_is_stored_once_with_what_was_collected(seeded, dispatcher, domain_dict):
+    tracker = make_tracker(slots=refund_slots(email="a@mail.kz"))
+    first = slots_of(await ActionSubmitRefund().run(dispatcher, tracker, domain_dict))
+    second = slots_of(await ActionSubmitRefund().run(dispatcher, tracker, domain_dict))
+    assert first["refund_id"] == second["refund_id"]
+    with new_session(seeded) as session:
+        [row] = session.execute(select(RefundRequest)).scalars().all()
+    assert (row.amount, row.email, row.contact_phone) == (5000, "a@mail.kz", "+77011234567")
+
+
+async def test_payment_older_than_30_days_stops_the_form(dispatcher, domain_dict):
+    old = (today_astana() - timedelta(days=40)).isoformat()
+    tracker = make_tracker(intent="inform", text="40 дней назад", entities=[{"entity": "payment_date", "value": old}])
+    slots = ValidateWrongPaymentForm().validate_payment_date(old, dispatcher, tracker, domain_dict)
+    assert slots["refund_expired"] is True and slots["requested_slot"] is None
+    assert responses(dispatcher) == ["utter_refund_expired"]
+
+
+@pytest.mark.parametrize("answer, amount", [("5 мың", 5000.0), ("пять тысяч двести", 5200.0), ("15 000 тг", 15000.0)])
+async def test_amount_answers(dispatcher, domain_dict, answer, amount):
+    tracker = make_tracker(intent="inform", text=answer)
+    assert ValidateWrongPaymentForm().validate_amount(answer, dispatcher, tracker, domain_dict) == {"amount": amount}
+
+
+async def test_amount_that_is_not_money_is_asked_again(dispatcher, domain_dict):
+    tracker = make_tracker(intent="inform", text="не помню")
+    assert ValidateWrongPaymentForm().validate_amount("не помню", dispatcher, tracker, domain_dict) == {"amount": None}
+    assert responses(dispatcher) == ["utter_amount_invalid"]
+
+
+async def test_deny_cancels_the_form(dispatcher, domain_dict):
+    tracker = make_tracker(intent="deny", text="нет, не надо", active_loop="wrong_payment_form",
+                           slots={"requested_slot": "amount", "amount": None})
+    events = await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict)
+    assert responses(dispatcher) == ["utter_form_cancelled"]
+    assert slots_of(events)["requested_slot"] is None

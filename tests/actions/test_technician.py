@@ -1,0 +1,77 @@
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from actions.technician import ActionFileTicket
+from bot.config import ASTANA
+from bot.db import new_session
+from bot.models import Consent, TechnicianTicket
+from tests.conftest import make_tracker, responses, slots_of
+
+FILED = {"login": "0851234568", "consent": True, "phone_number": "+77021234568"}
+
+
+def _at(monkeypatch, hour, day=15):
+    moment = datetime(2026, 11, day, hour, 0, tzinfo=ASTANA)
+    monkeypatch.setattr("actions.technician.utcnow", lambda: moment)
+
+
+async def test_ticket_filed_with_faq_deadlines_and_consent_recorded(seeded, dispatcher, domain_dict, monkeypatch):
+    _at(monkeypatch, 10)
+    events = await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED, intent="affirm"), domain_dict)
+    assert responses(dispatcher) == ["utter_ticket_created"]
+    with new_session(seeded) as session:
+        ticket = session.get(TechnicianTicket, int(slots_of(events)["ticket_id"]))
+        assert ticket.callback_due - ticket.created_at == timedelta(hours=2)
+        assert ticket.resolve_due - ticket.created_at == timedelta(days=3)
+        assert session.execute(select(Consent.granted, Consent.purpose)).one() == (True, "technician_visit")
+
+
+async def test_filing_twice_returns_the_same_ticket(seeded, dispatcher, domain_dict, monkeypatch):
+    _at(monkeypatch, 10)
+    first = slots_of(await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict))
+    second = slots_of(await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict))
+    assert first["ticket_id"] == second["ticket_id"]
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_exists"]
+
+
+async def test_after_18_the_customer_hears_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch):
+    _at(monkeypatch, 19)
+    await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_created_after_hours"]
+    assert dispatcher.messages[1]["callback_from"] == "16.11 09:00"
+
+
+async def test_billing_period_note_from_the_27th(seeded, dispatcher, domain_dict, monkeypatch):
+    _at(monkeypatch, 10, day=27)
+    await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_billing_period_note"]
+
+
+async def test_no_ticket_during_an_outage(seeded, dispatcher, domain_dict):
+    await ActionFileTicket().run(dispatcher, make_tracker(slots={**FILED, "login": "0851234569"}), domain_dict)
+    assert responses(dispatcher) == ["utter_outage_found"]
+    with new_session(seeded) as session:
+        assert session.execute(select(TechnicianTicket).where(TechnicianTicket.login == "0851234569")).first() is None
+
+
+async def test_consent_refused_files_nothing(seeded, dispatcher, domain_dict):
+    events = await ActionFileTicket().run(dispatcher, make_tracker(slots={**FILED, "consent": False}), domain_dict)
+    assert slots_of(events) == {"consent": None}
+    with new_session(seeded) as session:
+        assert session.execute(select(Consent.granted)).scalar_one() is False
+        assert session.execute(select(TechnicianTicket).where(TechnicianTicket.login == "0851234568")).first() is None
+
+
+async def test_failure_hands_over_with_everything_collected(seeded, dispatcher, domain_dict, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("db write failed")
+
+    monkeypatch.setattr("actions.technician.file_ticket", broken)
+    await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == ["utter_ticket_failed", "utter_handoff"]
+    from bot.models import Handoff
+
+    with new_session(seeded) as session:
+        summary = session.execute(select(Handoff.summary)).scalar_one()
+    assert "login=0851234568" in summary and "phone_number=+77021234568" in summary

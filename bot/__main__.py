@@ -1,12 +1,30 @@
-"""Admin CLI: ``python -m bot <command>``. See README «Operations»."""
+"""Admin CLI for support staff: ``python -m bot <command>`` (README «Operations»)."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot.config import settings
+from sqlalchemy import select
+
+from bot import models
+from bot.config import ASTANA, settings
 from bot.db import init_db, new_session
+
+# table name → (model, the statuses staff may set)
+LISTINGS = {
+    "tickets": (models.TechnicianTicket, ("open", "scheduled", "resolved", "cancelled")),
+    "refunds": (models.RefundRequest, ("open", "approved", "rejected", "done")),
+    "investigations": (models.PaymentInvestigation, ("open", "answered", "closed")),
+    "callbacks": (models.CallbackRequest, ("open", "called", "failed")),
+    "handoffs": (models.Handoff, ("open", "taken", "closed")),
+    "outages": (models.Outage, ()),
+    "subscribers": (models.Subscriber, ()),
+    "consents": (models.Consent, ()),
+}
 
 
 def _mask_url(url: str) -> str:
@@ -16,52 +34,186 @@ def _mask_url(url: str) -> str:
     return url
 
 
-def cmd_init(args: argparse.Namespace) -> int:
+def _as_dict(row: Any) -> dict:
+    out = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.name)
+        if isinstance(value, datetime):
+            value = value.astimezone(ASTANA).isoformat(timespec="minutes")
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[column.name] = value
+    return out
+
+
+def _print(rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "")))
+
+
+def _when(text: str) -> datetime:
+    """ISO time, or a relative '+4h' / '+90m', read in Astana time."""
+    if text.startswith("+"):
+        amount, unit = int(text[1:-1]), text[-1]
+        return datetime.now(ASTANA) + (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+
+
+def cmd_init(args) -> int:
     init_db()
+    print(f"database ready: {_mask_url(settings().database_url)}")
     if args.seed:
         from bot.seed import seed
 
         with new_session() as session, session.begin():
             seed(session)
-        print("demo data present (README: «Demo logins»)")
-    print(f"database ready: {_mask_url(settings().database_url)}")
+        print("demo data present (README «Demo logins»)")
     return 0
 
 
-def cmd_handoffs(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from bot.models import Handoff
-
+def cmd_list(args) -> int:
+    model, _ = LISTINGS[args.table]
+    query = select(model)
+    if args.status and hasattr(model, "status"):
+        query = query.where(model.status == args.status)
+    if args.login and hasattr(model, "login"):
+        query = query.where(model.login == args.login)
     with new_session() as session:
-        rows = session.execute(select(Handoff).order_by(Handoff.id)).scalars().all()
-    items = [
-        {"id": h.id, "conversation": h.conversation_id, "language": h.language,
-         "intent": h.intent, "reason": h.reason, "status": h.status,
-         "created_at": h.created_at.isoformat() if h.created_at else None,
-         "summary": h.summary}
-        for h in rows
-    ]
-    if args.json:
-        json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-    else:
-        for item in items:
-            print(f"#{item['id']} {item['created_at']} [{item['language']}] "
-                  f"{item['intent']} ({item['reason']}) {item['status']}: {item['summary']}")
+        rows = [_as_dict(r) for r in session.execute(query).scalars().all()]
+    _print(rows, args.json)
     return 0
+
+
+def cmd_set_status(args) -> int:
+    model, allowed = LISTINGS[args.table]
+    if args.status not in allowed:
+        print(f"status must be one of {', '.join(allowed)}", file=sys.stderr)
+        return 2
+    with new_session() as session, session.begin():
+        row = session.get(model, args.id)
+        if row is None:
+            print(f"no {args.table} #{args.id}", file=sys.stderr)
+            return 1
+        row.status = args.status
+    print(f"{args.table} #{args.id}: {args.status}")
+    return 0
+
+
+def cmd_add_subscriber(args) -> int:
+    with new_session() as session, session.begin():
+        session.merge(models.Subscriber(login=args.login, full_name=args.name, contact_phone=args.phone,
+                                        area=args.area, address=args.address, fee_paid=not args.unpaid,
+                                        line_status=args.line))
+    print(f"subscriber {args.login} saved")
+    return 0
+
+
+def cmd_import_subscribers(args) -> int:
+    """CSV with columns login,full_name,contact_phone,area,address,fee_paid,line_status."""
+    count = 0
+    with open(args.file, newline="", encoding="utf-8") as handle, new_session() as session, session.begin():
+        for record in csv.DictReader(handle):
+            session.merge(models.Subscriber(
+                login=record["login"], full_name=record["full_name"], contact_phone=record.get("contact_phone"),
+                area=record["area"], address=record.get("address"),
+                fee_paid=record.get("fee_paid", "true").lower() in ("1", "true", "yes"),
+                line_status=record.get("line_status") or "ok"))
+            count += 1
+    print(f"{count} subscribers imported")
+    return 0
+
+
+def cmd_line(args) -> int:
+    with new_session() as session, session.begin():
+        subscriber = session.get(models.Subscriber, args.login)
+        if subscriber is None:
+            print(f"no subscriber {args.login}", file=sys.stderr)
+            return 1
+        subscriber.line_status = args.status
+    print(f"{args.login}: line {args.status}")
+    return 0
+
+
+def cmd_outage(args) -> int:
+    with new_session() as session, session.begin():
+        outage = models.Outage(area=args.area, started_at=datetime.now(ASTANA),
+                               expected_end=_when(args.until) if args.until else None, note=args.note or "")
+        session.add(outage)
+        session.flush()
+        print(f"outage #{outage.id} declared for {args.area}")
+    return 0
+
+
+def cmd_clear_outage(args) -> int:
+    with new_session() as session, session.begin():
+        outage = session.get(models.Outage, args.id)
+        if outage is None:
+            print(f"no outage #{args.id}", file=sys.stderr)
+            return 1
+        outage.cleared_at = datetime.now(ASTANA)
+    print(f"outage #{args.id} cleared")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create missing tables")
+    p.add_argument("--seed", action="store_true", help="add the demo subscribers, outage and ticket")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("list", help="list a table")
+    p.add_argument("table", choices=sorted(LISTINGS))
+    p.add_argument("--status")
+    p.add_argument("--login")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("set-status", help="update a ticket, refund, investigation, callback or hand-off")
+    p.add_argument("table", choices=[t for t, (_, s) in LISTINGS.items() if s])
+    p.add_argument("id", type=int)
+    p.add_argument("status")
+    p.set_defaults(func=cmd_set_status)
+
+    p = sub.add_parser("add-subscriber", help="add or replace a subscriber")
+    p.add_argument("login")
+    p.add_argument("--name", required=True)
+    p.add_argument("--area", required=True)
+    p.add_argument("--phone")
+    p.add_argument("--address")
+    p.add_argument("--unpaid", action="store_true", help="this month's fee is not paid")
+    p.add_argument("--line", default="ok", choices=["ok", "cable_cut", "link_down"])
+    p.set_defaults(func=cmd_add_subscriber)
+
+    p = sub.add_parser("import-subscribers", help="import subscribers from CSV")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_subscribers)
+
+    p = sub.add_parser("line", help="set a subscriber's line status")
+    p.add_argument("login")
+    p.add_argument("status", choices=["ok", "cable_cut", "link_down"])
+    p.set_defaults(func=cmd_line)
+
+    p = sub.add_parser("outage", help="declare an outage for an area")
+    p.add_argument("area")
+    p.add_argument("--until", help="expected end: ISO time (Astana) or +4h / +90m")
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_outage)
+
+    p = sub.add_parser("clear-outage", help="mark an outage as cleared")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_clear_outage)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
-    sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create missing tables")
-    init.add_argument("--seed", action="store_true", help="add the demo subscribers, outage and ticket")
-    init.set_defaults(func=cmd_init)
-    handoffs = sub.add_parser("handoffs", help="list conversations handed to operators")
-    handoffs.add_argument("--json", action="store_true")
-    handoffs.set_defaults(func=cmd_handoffs)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

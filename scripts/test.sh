@@ -17,5 +17,11 @@ rm -rf results
 echo "==> held-out NLU evaluation"
 "$PY" -m bench.eval_nlu --model models/dana.tar.gz --gate
 
-echo "==> pytest"
+# The back-office tests run on SQLite, and on PostgreSQL too when a URL is
+# given; on CI (and with DANA_WITH_POSTGRES=1) a local server is started.
+if [ -z "${DANA_TEST_POSTGRES_URL:-}" ] && { [ "${CI:-}" = "true" ] || [ -n "${DANA_WITH_POSTGRES:-}" ]; }; then
+  DANA_TEST_POSTGRES_URL="$("$ROOT/scripts/postgres.sh")"
+  export DANA_TEST_POSTGRES_URL
+fi
+echo "==> pytest (databases: sqlite${DANA_TEST_POSTGRES_URL:+, postgresql})"
 "$PY" -m pytest -q tests

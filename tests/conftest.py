@@ -1,6 +1,7 @@
 """Shared fixtures: the real domain (loaded once), trackers built in code, a throw-away database."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -48,16 +49,27 @@ def make_tracker(*, slots: dict | None = None, intent: str | None = None, entiti
     })
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    """A fresh SQLite back office for one test."""
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DANA_TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path, monkeypatch):
+    """A fresh back office for one test: SQLite, and PostgreSQL when
+    DANA_TEST_POSTGRES_URL is set (scripts/test.sh sets it on CI)."""
     from bot import db
 
-    url = f"sqlite:///{tmp_path / 'dana.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'dana.db'}"
+    else:
+        url = os.environ["DANA_TEST_POSTGRES_URL"]
+        import bot.models  # noqa: F401
+
+        db.Base.metadata.drop_all(db.get_engine(url))
     monkeypatch.setenv("DANA_DATABASE_URL", url)
     db.get_engine.cache_clear()
     db.init_db(url)
     yield url
+    db.get_engine(url).dispose()
     db.get_engine.cache_clear()
 
 

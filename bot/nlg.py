@@ -15,6 +15,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import resilience
 from bot.config import response_placeholders
 
 
@@ -24,6 +25,7 @@ class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
         self.placeholders = response_placeholders()
+        resilience.install()
 
     async def generate(
         self,

@@ -28,6 +28,9 @@ def in_time(paid: date, today: date) -> bool:
     return today <= claim_deadline(paid)
 
 
+RECEIPT_REASONS = ("wrong_login_missing", "many_digits", "amount", "names_differ")
+
+
 @dataclass(frozen=True)
 class ReceiptDecision:
     required: bool

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from bot.config import LIMITS, response_placeholders
+from bot.refunds import RECEIPT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_INTENTS = re.findall(r"^\| (\w+) \|", (ROOT.parent / "shared" / "spec" / "intents.md").read_text(), re.M) \
@@ -79,3 +80,28 @@ def test_every_utterance_in_rules_exists(domain):
                 action = step.get("action", "")
                 if action.startswith("utter_"):
                     assert action in domain.responses, f"{path.name}: {action}"
+
+
+def _code_responses() -> set[str]:
+    names = set()
+    for path in (ROOT / "actions").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r'"(utter_[a-z_]+)"', text))
+    # actions/refunds.py says f"utter_receipt_reason_{reason}" for each reason bot/refunds.py gives
+    return names | {f"utter_receipt_reason_{r}" for r in RECEIPT_REASONS}
+
+
+def test_every_response_named_in_code_exists(domain):
+    missing = {n for n in _code_responses() if n not in domain.responses and not n.endswith("_")}
+    assert not missing
+
+
+def test_no_response_is_dead(domain):
+    used = set(_code_responses())
+    for path in (ROOT / "stories").rglob("*.yml"):
+        used |= set(re.findall(r"(utter_[a-z_]+)", path.read_text(encoding="utf-8")))
+    for form, spec in domain.forms.items():
+        for slot in spec.get("required_slots", []):
+            used.add(f"utter_ask_{slot}")
+    dead = set(domain.responses) - used - {"utter_default"}  # utter_default: Rasa's own fallback action
+    assert not dead

@@ -1,0 +1,22 @@
+"""Action server down: the customer hears it in their language, nothing collected is lost."""
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.events import BotUttered, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.nlg import DanaNaturalLanguageGenerator
+
+
+async def test_unreachable_action_server_is_answered_not_silent(domain):
+    nlg = DanaNaturalLanguageGenerator(domain=domain)  # installs the guard
+    tracker = DialogueStateTracker.from_events("u", [], slots=domain.slots)
+    tracker.update(SlotSet("language", "kk"))
+    tracker.update(SlotSet("login", "0851234568"))
+    action = RemoteAction("action_file_ticket", EndpointConfig("http://127.0.0.1:9/webhook"))
+    events = await action.run(CollectingOutputChannel(), nlg, tracker, domain)
+    assert len(events) == 1 and isinstance(events[0], BotUttered)
+    kk_text = next(v["text"] for v in domain.responses["utter_service_unavailable"]
+                   if (v.get("condition") or [{}])[0].get("value") == "kk")
+    assert events[0].text == kk_text.replace("{support_phone}", "3131")
+    assert tracker.get_slot("login") == "0851234568"

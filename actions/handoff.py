@@ -22,14 +22,31 @@ def summary_of(tracker: Tracker) -> str:
     return "; ".join(parts)
 
 
+def handoff_context(tracker: Tracker, reason: str) -> Dict[str, Any]:
+    """What the operator's side receives: language, problem, login, collected data."""
+    return {
+        "language": conversation_language(tracker),
+        "intent": last_topic_intent(tracker),
+        "reason": reason,
+        "login": tracker.get_slot("login"),
+        "collected": {s: tracker.get_slot(s) for s in CONTEXT_SLOTS if tracker.get_slot(s) not in (None, "")},
+        "summary": summary_of(tracker),
+    }
+
+
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict[Text, Any]]:
-    """Record the hand-off and tell the customer what happens next."""
+    """Record the hand-off, tell the customer what happens next, and signal the
+    channel (a custom payload ``{"handoff": {...}}``) so it can transfer the call
+    or notify operators."""
+    context = handoff_context(tracker, reason)
     try:
-        record_handoff(conversation_id=tracker.sender_id, language=conversation_language(tracker),
-                       intent=last_topic_intent(tracker), reason=reason, summary=summary_of(tracker))
+        context["handoff_id"] = record_handoff(
+            conversation_id=tracker.sender_id, language=context["language"], intent=context["intent"],
+            reason=reason, summary=context["summary"])
     except Exception:  # the customer still hears what happens next
         logger.exception("could not record a hand-off")
     dispatcher.utter_message(response="utter_handoff")
+    dispatcher.utter_message(json_message={"handoff": context})
     return []
 
 

@@ -11,7 +11,9 @@ async def test_handoff_is_recorded_with_language_and_topic(database, dispatcher,
                "parse_data": {"intent": {"name": "internet_down"}, "entities": []}}]
     tracker = make_tracker(intent="request_human", text="операторға қосыңыз", lang="kk", events=events)
     await ActionHandoff().run(dispatcher, tracker, domain_dict)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    assert dispatcher.messages[0]["response"] == "utter_handoff"
+    signal = dispatcher.messages[1]["custom"]["handoff"]
+    assert (signal["language"], signal["intent"], signal["reason"]) == ("kk", "internet_down", "requested")
     with new_session(database) as session:
         [row] = session.execute(select(Handoff)).scalars().all()
     assert (row.language, row.intent, row.reason) == ("kk", "internet_down", "requested")
@@ -29,5 +31,6 @@ async def test_customer_is_answered_even_when_the_database_is_down(monkeypatch, 
 
     monkeypatch.setattr(module, "record_handoff", broken)
     await ActionHandoff().run(dispatcher, make_tracker(intent="request_human"), domain_dict)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    assert dispatcher.messages[0]["response"] == "utter_handoff"
+    assert "handoff_id" not in dispatcher.messages[1]["custom"]["handoff"]
     db.get_engine.cache_clear()

@@ -9,8 +9,9 @@ from bot.config import LIMITS, response_placeholders
 from bot.refunds import RECEIPT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT_INTENTS = re.findall(r"^\| (\w+) \|", (ROOT.parent / "shared" / "spec" / "intents.md").read_text(), re.M) \
-    if (ROOT.parent / "shared" / "spec" / "intents.md").exists() else []
+_CONTRACT = ROOT.parent / "shared" / "spec" / "intents.md"
+_INTENT_TABLE = _CONTRACT.read_text().split("## Intents")[1].split("## Entities")[0] if _CONTRACT.exists() else ""
+CONTRACT_INTENTS = [i for i in re.findall(r"^\| (\w+) \|", _INTENT_TABLE, re.M) if i != "intent"]
 
 
 def _lang(variant):

@@ -116,7 +116,14 @@ async def evaluate_set(agent, name: str, examples: list[Example]) -> SetResult:
 
 
 async def evaluate_model(model: str) -> list[SetResult]:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     agent = Agent.load(model)
     results = []

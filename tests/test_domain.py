@@ -46,7 +46,7 @@ def test_variants_share_buttons_payloads(domain):
 def test_placeholders_are_known(domain):
     known = set(response_placeholders()) | set(domain.slots and [s.name for s in domain.slots])
     action_filled = {"ticket_id", "ticket_status", "callback_due", "visit_due", "resolve_due", "eta",
-                     "area", "fault", "login_attempt", "callback_from", "callback_id", "refund_id",
+                     "area", "login_attempt", "callback_from", "callback_id", "refund_id",
                      "investigation_id", "receipt_reason", "payment_date", "phone_number", "login"}
     for name, variants in domain.responses.items():
         for v in variants:

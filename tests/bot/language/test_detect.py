@@ -16,7 +16,7 @@ def test_kazakh_in_any_script_and_mixed_with_russian(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Здравствуйте, пропал интернет", "internet ne rabotaet", "спасибо",
+    ["Здравствуйте, пропал интернет", "internet ne rabotaet", "спасибо", "да", "да, согласен",
      "сәлеметсіз бе, интернет не работает уже два дня и никто не помогает"],
 )
 def test_russian_including_translit_and_a_kazakh_greeting(text):

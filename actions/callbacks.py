@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DanaFormValidator, channel_of, conversation_language
-from actions.consent import settle_consent, validate_consent_answer
+from actions.consent import validate_consent_answer
+from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.phone import validate_phone_answer
 from bot import schedule
@@ -56,10 +57,9 @@ class ActionFileCallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("form_cancelled"):
-            return [SlotSet("form_cancelled", None), SlotSet("callback_open", None)]
-        events = settle_consent(tracker, "callback") + [SlotSet("callback_open", None)]
-        if not tracker.get_slot("consent"):
+        go, events = await ready_to_file(dispatcher, tracker, "callback")
+        events.append(SlotSet("callback_open", None))
+        if not go:
             return events
         try:
             with new_session() as session, session.begin():

@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DanaFormValidator, channel_of
-from actions.consent import settle_consent, validate_consent_answer
+from actions.consent import validate_consent_answer
+from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_email_answer, validate_name_answer
@@ -66,14 +67,10 @@ class ActionSubmitRefund(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("form_cancelled"):
-            return [SlotSet("form_cancelled", None)]
         if tracker.get_slot("refund_expired"):
             return [SlotSet("refund_expired", None)]
-        if tracker.get_slot("login_failed"):
-            return await hand_off(dispatcher, tracker, "login_not_found") + [SlotSet("login_failed", None)]
-        events = settle_consent(tracker, "wrong_payment_refund")
-        if not tracker.get_slot("consent"):
+        go, events = await ready_to_file(dispatcher, tracker, "wrong_payment_refund")
+        if not go:
             return events
         email = tracker.get_slot("email")
         try:

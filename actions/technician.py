@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, local_time
-from actions.consent import settle_consent, validate_consent_answer
+from actions.consent import validate_consent_answer
+from actions.filing import ready_to_file
 from actions.diagnostics import tell_outage, tell_ticket
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
@@ -47,12 +48,8 @@ class ActionFileTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("form_cancelled"):
-            return [SlotSet("form_cancelled", None)]
-        if tracker.get_slot("login_failed"):
-            return await hand_off(dispatcher, tracker, "login_not_found") + [SlotSet("login_failed", None)]
-        events = settle_consent(tracker, "technician_visit")
-        if not tracker.get_slot("consent"):
+        go, events = await ready_to_file(dispatcher, tracker, "technician_visit")
+        if not go:
             return events
         now = utcnow()
         login = tracker.get_slot("login")

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import conversation_language, last_topic_intent, latest_intent
+from bot import schedule
 from bot.handoffs import record_handoff
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,14 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
     channel (a custom payload ``{"handoff": {...}}``) so it can transfer the call
     or notify operators."""
     context = handoff_context(tracker, reason)
+    context["after_hours"] = not schedule.operators_on_duty(schedule.now_astana())
     try:
         context["handoff_id"] = record_handoff(
             conversation_id=tracker.sender_id, language=context["language"], intent=context["intent"],
             reason=reason, summary=context["summary"])
     except Exception:  # the customer still hears what happens next
         logger.exception("could not record a hand-off")
-    dispatcher.utter_message(response="utter_handoff")
+    dispatcher.utter_message(response="utter_handoff_after_hours" if context["after_hours"] else "utter_handoff")
     dispatcher.utter_message(json_message={"handoff": context})
     return []
 

@@ -4,7 +4,8 @@ For each configuration: full training time, then a Rasa server with that
 model (same endpoints, SQL tracker store, same action server) driven by C
 concurrent REST conversations in Kazakh and Russian (multi-turn flows with
 questions and answers). Prints p50/p95/p99 latency, messages per second and
-the server's peak RSS, side by side.
+the server's peak memory and CPU per message, side by side. Dana also runs with
+two Sanic workers sharing conversations through Rasa's Redis lock store.
 
     python -m bench.load [--concurrency 16] [--conversations 160] [--only dana] [--skip-train]
 """
@@ -15,8 +16,10 @@ import asyncio
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -67,23 +70,68 @@ def _wait(url: str, seconds: int) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident memory (VmHWM) of a process and its children."""
-    total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Sanic workers are children)."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
             pass
-    return total / 1024
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process tree."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process tree in MB. PSS counts pages that forked workers
+    share once, so it is the memory the server really takes; RSS sums them."""
+    rss = pss = 0
+    for p in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss / 1024, pss / 1024
+
+
+class PeakMemory:
+    """Samples a process tree's memory twice a second while a run lasts."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.rss, self.pss = pid, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            rss, pss = memory_mb(self.pid)
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 async def converse(session, url, sender, turns, latencies, failures):
@@ -122,37 +170,73 @@ async def drive(url: str, concurrency: int, conversations: int) -> dict:
             "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
 
 
-def run_one(name: str, port: int, action_url: str, args) -> dict:
-    env = {**os.environ, "ACTION_SERVER_URL": action_url,
-           "DANA_DATABASE_URL": f"sqlite:///{OUT / f'{name}-tracker.db'}"}
-    (OUT / f"{name}-tracker.db").unlink(missing_ok=True)
-    log = open(OUT / f"{name}-server.log", "w")
+def _wait_for_workers(pid: int, workers: int) -> None:
+    """Each Sanic worker loads the model itself; wait until all have."""
+    deadline = time.time() + 300
+    while workers > 1 and len(process_tree(pid)) < workers + 1 and time.time() < deadline:
+        time.sleep(1)
+    # The first worker answers "/" while the others may still load the model:
+    # wait until the tree's CPU use settles.
+    previous = cpu_seconds(pid)
+    while time.time() < deadline:
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        if now - previous < 0.1:
+            return
+        previous = now
+
+
+def run_one(name: str, model: str, workers: int, port: int, action_url: str, args,
+            action_pid: int) -> dict:
+    tracker_db = OUT / f"{model}-{workers}-tracker.db"
+    env = {**os.environ, "ACTION_SERVER_URL": action_url, "DANA_DATABASE_URL": f"sqlite:///{tracker_db}",
+           "SANIC_WORKERS": str(workers), "DANA_LOCK_STORE": "redis" if workers > 1 else "in_memory"}
+    for stale in OUT.glob(f"{tracker_db.name}*"):
+        stale.unlink()
+    # Like the project database (bot/db.py), the tracker file runs in WAL mode.
+    sqlite3.connect(tracker_db).execute("PRAGMA journal_mode=WAL").close()
+    log = open(OUT / f"{model}-{workers}-server.log", "w")
     server = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "-m", str(OUT / f"{name}.tar.gz"), "-p", str(port),
+        [str(VENV_BIN / "rasa"), "run", "-m", str(OUT / f"{model}.tar.gz"), "-p", str(port),
          "-i", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         _wait(f"http://127.0.0.1:{port}/", 300)
-        figures = asyncio.run(drive(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-                                    args.concurrency, args.conversations))
-        figures["rss_mb"] = peak_rss_mb(server.pid)
+        _wait_for_workers(server.pid, workers)
+        cpu_before = cpu_seconds(server.pid), cpu_seconds(action_pid)
+        with PeakMemory(server.pid) as memory:
+            figures = asyncio.run(drive(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                                        args.concurrency, args.conversations))
+        # CPU per message shows which process is the bottleneck on a small machine.
+        figures["server_cpu_ms"] = (cpu_seconds(server.pid) - cpu_before[0]) * 1000 / figures["messages"]
+        figures["actions_cpu_ms"] = (cpu_seconds(action_pid) - cpu_before[1]) * 1000 / figures["messages"]
+        figures["rss_mb"], figures["pss_mb"] = memory.rss, memory.pss
         return figures
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
 
 
+# (row name, trained config, Sanic workers). Several workers share
+# conversations through Rasa's Redis lock store (scripts/redis.sh starts one).
+VARIANTS = [("dana", "dana", 1), ("dana, 2 workers + Redis lock", "dana", 2),
+            ("rasa-default", "rasa-default", 1)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--conversations", type=int, default=160)
-    parser.add_argument("--only", choices=list(CONFIGS))
+    parser.add_argument("--only", choices=list(CONFIGS), help="one trained config (all its rows)")
     parser.add_argument("--skip-train", action="store_true", help="reuse bench/out models")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    names = [args.only] if args.only else list(CONFIGS)
-    train_s = {n: (None if args.skip_train else train(n, CONFIGS[n])) for n in names}
+    variants = [v for v in VARIANTS if not args.only or v[1] == args.only]
+    models = list(dict.fromkeys(model for _, model, _ in variants))
+    train_s = {m: (None if args.skip_train else train(m, CONFIGS[m])) for m in models}
+    if any(workers > 1 for _, _, workers in variants):
+        subprocess.run([str(ROOT / "scripts" / "redis.sh")], check=True, stdout=subprocess.DEVNULL)
 
     action_port = int(os.environ.get("BENCH_ACTION_PORT", "5155"))
     actions = subprocess.Popen(
@@ -162,20 +246,24 @@ def main() -> int:
     results = {}
     try:
         _wait(f"http://127.0.0.1:{action_port}/health", 60)
-        for offset, name in enumerate(names):
-            results[name] = run_one(name, 5105 + offset, f"http://127.0.0.1:{action_port}/webhook", args)
+        for offset, (name, model, workers) in enumerate(variants):
+            results[name] = run_one(name, model, workers, 5105 + offset,
+                                    f"http://127.0.0.1:{action_port}/webhook", args, actions.pid)
+            results[name]["train_s"] = train_s[model]
     finally:
         os.killpg(actions.pid, signal.SIGTERM)
         actions.wait(30)
 
     print(f"\n{args.conversations} conversations, {args.concurrency} concurrent, "
           f"{os.cpu_count()} cores\n")
-    print("| config | full training s | messages | errors | msg/s | p50 ms | p95 ms | p99 ms | server peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| config | full training s | messages | errors | msg/s | p50 ms | p95 ms | p99 ms "
+          "| server peak RSS / PSS MB | CPU ms/msg server + actions |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        t = f"{train_s[name]:.0f}" if train_s[name] else "–"
+        t = f"{r['train_s']:.0f}" if r["train_s"] else "–"
         print(f"| {name} | {t} | {r['messages']} | {r['failures']} | {r['msg_per_s']:.1f} | "
-              f"{r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {r['rss_mb']:.0f} |")
+              f"{r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {r['rss_mb']:.0f} / {r['pss_mb']:.0f} | "
+              f"{r['server_cpu_ms']:.0f} + {r['actions_cpu_ms']:.0f} |")
     return 0
 
 

@@ -33,6 +33,10 @@ class Policy:
     work_end: time = time(18, 0)
     callback_window_start: time = time(9, 0)  # callback ordering, Astana time
     callback_window_end: time = time(22, 0)
+    # Live chat operators. Not in the FAQ: a contact-centre setting, assumed
+    # to match the callback window; outside it a hand-off waits for the morning.
+    operator_desk_start: time = time(9, 0)
+    operator_desk_end: time = time(22, 0)
     billing_start_day: int = 27  # subscription fee charged 27th … 4th
     billing_end_day: int = 4
     receipt_amount_threshold: int = 10_000  # tenge; exactly 10 000 needs a receipt
@@ -104,6 +108,8 @@ def response_placeholders() -> dict[str, str]:
         "work_end": _hhmm(p.work_end),
         "callback_window_start": _hhmm(p.callback_window_start),
         "callback_window_end": _hhmm(p.callback_window_end),
+        "operator_desk_start": _hhmm(p.operator_desk_start),
+        "operator_desk_end": _hhmm(p.operator_desk_end),
         "billing_start_day": str(p.billing_start_day),
         "billing_end_day": str(p.billing_end_day),
         "receipt_amount_threshold": _thousands(p.receipt_amount_threshold),

@@ -28,3 +28,8 @@ def in_callback_window(moment: datetime) -> bool:
 def technicians_working(moment: datetime) -> bool:
     """Technicians work 09:00–18:00 every day."""
     return _within(moment, POLICY.work_start, POLICY.work_end)
+
+
+def operators_on_duty(moment: datetime) -> bool:
+    """Live chat operators answer 09:00–22:00 Astana time."""
+    return _within(moment, POLICY.operator_desk_start, POLICY.operator_desk_end)

@@ -10,6 +10,11 @@ export ACTION_PORT="${ACTION_PORT:-5055}"
 export DANA_HOST="${DANA_HOST:-127.0.0.1}"
 mkdir -p "$ROOT/var"
 export DANA_DATABASE_URL="${DANA_DATABASE_URL:-sqlite:///$ROOT/var/dana.db}"
+# in_memory for one Rasa process; redis when several share conversations.
+export DANA_LOCK_STORE="${DANA_LOCK_STORE:-in_memory}"
+export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
+export REDIS_PORT="${REDIS_PORT:-6379}"
+export REDIS_LOCK_DB="${REDIS_LOCK_DB:-1}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 # Rasa and TensorFlow talk a lot at start-up; keep the console for the customer.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"

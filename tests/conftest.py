@@ -91,3 +91,15 @@ def responses(dispatcher) -> list[str]:
 
 def slots_of(events) -> dict:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture(autouse=True)
+def office_hours(monkeypatch):
+    """Tests run at 12:00 Astana time on a Wednesday unless they set the clock
+    themselves (hand-offs and callbacks answer differently at night)."""
+    from datetime import datetime
+
+    from bot import schedule
+    from bot.config import ASTANA
+
+    monkeypatch.setattr(schedule, "now_astana", lambda: datetime(2026, 11, 18, 12, 0, tzinfo=ASTANA))

@@ -73,6 +73,16 @@ def test_fallback_threshold_matches_config():
     assert fallback["threshold"] == LIMITS.nlu_fallback_threshold
 
 
+def test_operator_is_offered_after_the_configured_number_of_misses():
+    """The fallback rules encode LIMITS.fallbacks_before_operator: misses
+    before the operator offer = utter_default turns + the offering miss."""
+    rules = yaml.safe_load((ROOT / "stories" / "rules" / "fallback.yml").read_text())["rules"]
+    offer = next(r for r in rules if r["steps"][-1].get("action") == "utter_offer_human")
+    misses = sum(1 for step in offer["steps"] if step.get("intent") == "nlu_fallback")
+    defaults_before = sum(1 for step in offer["steps"] if step.get("action") == "utter_default")
+    assert misses + defaults_before == LIMITS.fallbacks_before_operator
+
+
 def test_every_utterance_in_rules_exists(domain):
     for path in (ROOT / "stories").rglob("*.yml"):
         data = yaml.safe_load(path.read_text())

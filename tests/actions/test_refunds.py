@@ -69,3 +69,23 @@ async def test_deny_cancels_the_form(dispatcher, domain_dict):
     events = await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_form_cancelled"]
     assert slots_of(events)["requested_slot"] is None
+
+
+async def test_correcting_the_amount_while_the_date_is_asked(dispatcher, domain_dict):
+    """«ой, не 5000, а 5500» while Dana asks for the date: the amount changes,
+    Dana says so and asks for the date again, without calling it a bad date."""
+    text = "ой, не 5000, а 5500 тенге"
+    tracker = make_tracker(
+        slots={"right_login": "0851234567", "wrong_login": "0851234572", "amount": 5500.0,
+               "payment_date": text, "requested_slot": "payment_date"},
+        intent="inform", text=text, active_loop="wrong_payment_form",
+        entities=[{"entity": "amount", "value": 5500}],
+        events=[],
+    )
+    # What Rasa's slot extraction added after the message: both mappings fired.
+    tracker.events += [{"event": "slot", "name": "amount", "value": 5500.0},
+                       {"event": "slot", "name": "payment_date", "value": text}]
+    slots = slots_of(await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict))
+    assert slots["amount"] == 5500.0
+    assert slots["payment_date"] is None
+    assert responses(dispatcher) == ["utter_answer_corrected"]

@@ -17,8 +17,10 @@ from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_partner_answer
 from actions.phone import validate_phone_answer
+from bot.config import ATTACHMENT_CHANNELS
 from bot.db import new_session
 from bot.models import utcnow
+from bot.receipts import attach_pending
 from bot.requests import file_investigation
 
 logger = logging.getLogger(__name__)
@@ -63,9 +65,14 @@ class ActionFileInvestigation(Action):
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
                     amount=int(tracker.get_slot("amount")), partner=tracker.get_slot("partner_name"),
                     contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker), now=utcnow())
+                attached = attach_pending(session, tracker.sender_id, "investigation", row.id)
         except Exception:
             logger.exception("filing a payment investigation failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "investigation_failed")
         dispatcher.utter_message(response="utter_investigation_created", investigation_id=str(row.id))
+        if attached:
+            dispatcher.utter_message(response="utter_receipt_attached", request_id=str(row.id))
+        elif channel_of(tracker) in ATTACHMENT_CHANNELS:
+            dispatcher.utter_message(response="utter_receipt_upload_prompt")
         return events + [SlotSet("investigation_id", str(row.id))]

@@ -17,8 +17,10 @@ from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_email_answer, validate_name_answer
 from actions.phone import validate_phone_answer
+from bot.config import ATTACHMENT_CHANNELS
 from bot.db import new_session
 from bot.models import utcnow
+from bot.receipts import attach_pending
 from bot.parsing.dates import today_astana
 from bot.refunds import in_time
 from bot.requests import file_refund
@@ -82,13 +84,19 @@ class ActionSubmitRefund(Action):
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
                     payer_name=tracker.get_slot("full_name"), contact_phone=tracker.get_slot("phone_number"),
                     email=None if email in (None, "-") else email, channel=channel_of(tracker), now=utcnow())
+                attached = attach_pending(session, tracker.sender_id, "refund", refund.id)
         except Exception:
             logger.exception("filing a refund request failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "refund_failed")
         if decision.required:
             dispatcher.utter_message(response=f"utter_receipt_reason_{decision.reason}")
-            dispatcher.utter_message(response="utter_receipt_required")
+            if attached:
+                dispatcher.utter_message(response="utter_receipt_attached", request_id=str(refund.id))
+            elif channel_of(tracker) in ATTACHMENT_CHANNELS:
+                dispatcher.utter_message(response="utter_receipt_upload_prompt")
+            else:
+                dispatcher.utter_message(response="utter_receipt_required")
         else:
             dispatcher.utter_message(response="utter_receipt_not_required")
         dispatcher.utter_message(response="utter_refund_created", refund_id=str(refund.id))

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ASTANA = ZoneInfo("Asia/Almaty")  # Astana time, UTC+5 since 2024-03-01 (tzdata)
 LANGUAGES = ("kk", "ru")
+# Input channels that carry photos and files (receipts can be sent there).
+ATTACHMENT_CHANNELS = ("telegram", "messenger", "instagram", "whatsapp")
 DEFAULT_LANGUAGE = "kk"
 
 
@@ -57,6 +59,7 @@ class Limits:
     """Conversation limits (product decisions, not from the FAQ)."""
 
     max_message_chars: int = 2000  # longer messages are cut before NLU
+    max_receipt_bytes: int = 10 * 1024 * 1024  # a phone photo or a PDF; larger is refused
     login_attempts: int = 3  # unknown/invalid login strikes before an operator
     fallbacks_before_operator: int = 2
     nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
@@ -76,6 +79,9 @@ class Settings:
         default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055"))
     )
     log_level: str = field(default_factory=lambda: os.environ.get("DANA_LOG_LEVEL", "INFO"))
+    receipts_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("DANA_RECEIPTS_DIR", ROOT / "var" / "receipts"))
+    )
 
 
 POLICY = Policy()
@@ -108,6 +114,7 @@ def response_placeholders() -> dict[str, str]:
         "work_end": _hhmm(p.work_end),
         "callback_window_start": _hhmm(p.callback_window_start),
         "callback_window_end": _hhmm(p.callback_window_end),
+        "max_receipt_mb": str(LIMITS.max_receipt_bytes // (1024 * 1024)),
         "operator_desk_start": _hhmm(p.operator_desk_start),
         "operator_desk_end": _hhmm(p.operator_desk_end),
         "billing_start_day": str(p.billing_start_day),

@@ -162,3 +162,22 @@ class CallbackRequest(Base):
     status = Column(String(16), nullable=False, default="open")
     channel = Column(String(32), nullable=False, default="rest")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class Receipt(Base):
+    """A payment receipt a customer sent as a photo or file on a channel that
+    carries attachments. Linked to the conversation's latest refund or
+    payment investigation, or kept until one is filed."""
+
+    __tablename__ = "receipts"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    request_kind = Column(String(16))  # refund | investigation | None (not yet filed)
+    request_id = Column(Integer)
+    path = Column(String(255), nullable=False)
+    mime = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)

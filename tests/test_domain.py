@@ -47,7 +47,7 @@ def test_placeholders_are_known(domain):
     known = set(response_placeholders()) | set(domain.slots and [s.name for s in domain.slots])
     action_filled = {"ticket_id", "ticket_status", "callback_due", "visit_due", "resolve_due", "eta",
                      "area", "login_attempt", "callback_from", "callback_id", "refund_id",
-                     "investigation_id", "receipt_reason", "payment_date", "phone_number", "login"}
+                     "investigation_id", "request_id", "receipt_reason", "payment_date", "phone_number", "login"}
     for name, variants in domain.responses.items():
         for v in variants:
             for placeholder in re.findall(r"{([^{}\s]+)}", v.get("text", "")):

@@ -23,7 +23,7 @@ async def test_every_response_renders_without_open_placeholders(nlg, domain, lan
     tracker = _tracker(domain, lang)
     filled = dict(ticket_id="T-1", ticket_status="open", callback_due="10:00", visit_due="x",
                   resolve_due="x", eta="x", area="x", fault="x", login_attempt="x", callback_from="x",
-                  callback_id="C-1", refund_id="R-1", investigation_id="I-1", receipt_reason="x",
+                  callback_id="C-1", refund_id="R-1", investigation_id="I-1", request_id="R-1", receipt_reason="x",
                   payment_date="x", phone_number="+77011234567", login="0851234567")
     for name in domain.responses:
         message = await nlg.generate(name, tracker, "rest", **filled)

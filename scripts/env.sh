@@ -10,6 +10,10 @@ export ACTION_PORT="${ACTION_PORT:-5055}"
 export DANA_HOST="${DANA_HOST:-127.0.0.1}"
 mkdir -p "$ROOT/var"
 export DANA_DATABASE_URL="${DANA_DATABASE_URL:-sqlite:///$ROOT/var/dana.db}"
+# Channels: empty means "not configured" (the channel answers 503).
+export TELEGRAM_BOT_TOKEN="${TELEGRAM_BOT_TOKEN:-}"
+export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-}"
+export TELEGRAM_API_URL="${TELEGRAM_API_URL:-https://api.telegram.org}"
 # in_memory for one Rasa process; redis when several share conversations.
 export DANA_LOCK_STORE="${DANA_LOCK_STORE:-in_memory}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"

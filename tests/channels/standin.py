@@ -30,6 +30,22 @@ class Call:
             return None
 
     @property
+    def params(self) -> Dict[str, Any]:
+        """The request's parameters, JSON or form-encoded (python-telegram-bot
+        posts forms whose nested values, like reply_markup, are JSON text)."""
+        if "application/json" in self.headers.get("content-type", ""):
+            return self.json or {}
+        from urllib.parse import parse_qsl
+
+        params: Dict[str, Any] = {}
+        for key, value in parse_qsl(self.body.decode("utf-8", "replace")):
+            try:
+                params[key] = json.loads(value) if value[:1] in "{[" else value
+            except ValueError:
+                params[key] = value
+        return params
+
+    @property
     def api_method(self) -> str:
         """Last path segment: «sendMessage», «messages», «handoff»."""
         return self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
@@ -93,7 +109,7 @@ class StandIn:
 
 
 def _telegram_answer(call: Call, message_id: int) -> Dict[str, Any]:
-    body = call.json or {}
+    body = call.params
     method = call.api_method
     if method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
         chat_id = body.get("chat_id", 1)

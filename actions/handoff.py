@@ -7,8 +7,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import conversation_language, last_topic_intent, latest_intent
+from actions.base import channel_of, conversation_language, last_topic_intent, latest_intent
 from bot import schedule
+from bot.handoff_delivery import deliver_in_background
 from bot.handoffs import record_handoff
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,16 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
     or notify operators."""
     context = handoff_context(tracker, reason)
     context["after_hours"] = not schedule.operators_on_duty(schedule.now_astana())
+    context.update(conversation_id=tracker.sender_id, channel=channel_of(tracker))
     try:
         context["handoff_id"] = record_handoff(
             conversation_id=tracker.sender_id, language=context["language"], intent=context["intent"],
-            reason=reason, summary=context["summary"])
+            reason=reason, summary=context["summary"], channel=context["channel"], context=context)
     except Exception:  # the customer still hears what happens next
         logger.exception("could not record a hand-off")
+    else:
+        # The contact centre learns of it after the customer's reply is sent.
+        deliver_in_background(context["handoff_id"], context)
     dispatcher.utter_message(response="utter_handoff_after_hours" if context["after_hours"] else "utter_handoff")
     dispatcher.utter_message(json_message={"handoff": context})
     return []

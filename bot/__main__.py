@@ -160,6 +160,20 @@ def cmd_clear_outage(args) -> int:
     return 0
 
 
+def cmd_deliver_handoffs(args) -> int:
+    """Send the contact centre every hand-off it has not acknowledged yet."""
+    import asyncio
+
+    from bot.handoff_delivery import deliver_pending, webhook_url
+
+    if not webhook_url():
+        print("DANA_HANDOFF_WEBHOOK_URL is not set", file=sys.stderr)
+        return 1
+    delivered = asyncio.run(deliver_pending())
+    print(f"delivered {len(delivered)} hand-off(s)" + (f": {', '.join(map(str, delivered))}" if delivered else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clear-outage", help="mark an outage as cleared")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_clear_outage)
+
+    p = sub.add_parser("deliver-handoffs", help="re-send undelivered hand-offs to the contact centre webhook")
+    p.set_defaults(func=cmd_deliver_handoffs)
     return parser
 
 

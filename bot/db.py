@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeMeta, Session, registry, sessionmaker
 
@@ -56,4 +56,20 @@ def init_db(url: str | None = None) -> None:
     """Create missing tables (idempotent)."""
     import bot.models  # noqa: F401  registers the tables
 
-    Base.metadata.create_all(get_engine(url))
+    engine = get_engine(url)
+    Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to a model after its table was created (nullable or with a
+    server default) are added in place, so ``init`` upgrades an older database."""
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    ddl = column.type.compile(dialect=engine.dialect)
+                    default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl}{default}'))

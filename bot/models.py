@@ -97,6 +97,10 @@ class Handoff(Base):
     summary = Column(Text, nullable=False, default="")
     status = Column(String(16), nullable=False, default="open")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    channel = Column(String(32))
+    context = Column(Text)  # JSON sent to the contact centre (bot/handoff_delivery.py)
+    delivered_at = Column(AwareDateTime)
+    delivery_attempts = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class Consent(Base):

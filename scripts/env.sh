@@ -14,6 +14,18 @@ export DANA_DATABASE_URL="${DANA_DATABASE_URL:-sqlite:///$ROOT/var/dana.db}"
 export TELEGRAM_BOT_TOKEN="${TELEGRAM_BOT_TOKEN:-}"
 export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-}"
 export TELEGRAM_API_URL="${TELEGRAM_API_URL:-https://api.telegram.org}"
+export META_APP_SECRET="${META_APP_SECRET:-}"
+export META_VERIFY_TOKEN="${META_VERIFY_TOKEN:-}"
+export META_PAGE_ACCESS_TOKEN="${META_PAGE_ACCESS_TOKEN:-}"
+export WHATSAPP_ACCESS_TOKEN="${WHATSAPP_ACCESS_TOKEN:-}"
+export WHATSAPP_PHONE_NUMBER_ID="${WHATSAPP_PHONE_NUMBER_ID:-}"
+export GRAPH_API_URL="${GRAPH_API_URL:-https://graph.facebook.com/v19.0}"
+export VOICE_GATEWAY_TOKEN="${VOICE_GATEWAY_TOKEN:-}"
+# Public https URL of Rasa for the website widget; empty: the page's own origin.
+export DANA_PUBLIC_URL="${DANA_PUBLIC_URL:-}"
+# Contact-centre webhook told of every hand-off (empty: CLI queue only).
+export DANA_HANDOFF_WEBHOOK_URL="${DANA_HANDOFF_WEBHOOK_URL:-}"
+export DANA_HANDOFF_WEBHOOK_SECRET="${DANA_HANDOFF_WEBHOOK_SECRET:-}"
 # in_memory for one Rasa process; redis when several share conversations.
 export DANA_LOCK_STORE="${DANA_LOCK_STORE:-in_memory}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"

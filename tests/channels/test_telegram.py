@@ -177,3 +177,16 @@ def test_long_answers_are_split_under_telegrams_limit(size):
     chunks = split_text(body)
     assert all(len(c) <= 4096 for c in chunks)
     assert "".join(c.replace(" ", "") for c in chunks) == body.replace(" ", "")
+
+
+def test_operator_request_reaches_the_contact_centre(dana, standin):
+    chat = Chat(dana, standin, "kk")
+    chat.say("интернет істемей тұр")
+    answer = texts(chat.say("операторға қосыңыз"))
+    assert "оператор" in answer.lower()
+    delivered = [c for c in standin.wait_for("handoff", timeout=30)
+                 if (c.json or {}).get("conversation_id") == f"telegram:{chat.id}"]
+    assert delivered, "the contact centre webhook was not called"
+    context = delivered[0].json
+    assert (context["language"], context["intent"], context["channel"]) == ("kk", "internet_down", "telegram")
+    assert delivered[0].headers["x-dana-signature"].startswith("sha256=")

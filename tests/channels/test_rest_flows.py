@@ -1,0 +1,103 @@
+"""The back-office flows over the REST channel, on a running Dana, in both
+languages: what a customer sees and what support staff then find in the admin CLI."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_ids = itertools.count(1)
+
+
+class Customer:
+    def __init__(self, dana, name: str) -> None:
+        self.url = f"{dana['url']}/webhooks/rest/webhook"
+        self.sender = f"rest-{name}-{next(_ids)}-{os.getpid()}"
+
+    def say(self, text: str) -> str:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return "\n".join(m.get("text", "") for m in json.loads(answer.read()) if m.get("text"))
+
+
+def cli(dana, *args: str, as_json: bool = True):
+    env = {**os.environ, "DANA_DATABASE_URL": dana["database_url"], "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot", *args,
+                          *(["--json"] if as_json else [])], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out) if as_json else out
+
+
+@pytest.mark.parametrize("lang, opening, yes, want", [
+    ("kk", "Сәлеметсіз бе, интернет істемей тұр", "иә", "№"),
+    ("ru", "Здравствуйте, пропал интернет", "да", "№"),
+])
+def test_cable_cut_gets_one_ticket_with_its_deadlines(dana, lang, opening, yes, want):
+    # A subscriber of its own (other tests file tickets for the demo logins),
+    # added the way support staff would.
+    login = {"kk": "0859000001", "ru": "0859000002"}[lang]
+    cli(dana, "add-subscriber", login, "--name", "Сериков Серік", "--area", "Астана, Алматы ауданы",
+        "--line", "cable_cut", as_json=False)
+    customer = Customer(dana, f"ticket-{lang}")
+    customer.say(opening)
+    customer.say(login)
+    customer.say(yes)  # Home Internet, not mobile
+    customer.say(yes)  # send a technician
+    customer.say(yes)  # consent
+    filed = customer.say("87021234568")
+    assert want in filed and "2" in filed
+    tickets = cli(dana, "list", "tickets", "--login", login)
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert (datetime.fromisoformat(ticket["callback_due"]) - created).total_seconds() == 2 * 3600
+    assert (datetime.fromisoformat(ticket["resolve_due"]) - created).days == 3
+
+    again = Customer(dana, f"again-{lang}")
+    again.say(opening)
+    answer = again.say(login)
+    assert f"№{ticket['id']}" in answer  # the open ticket, no second one
+    assert len(cli(dana, "list", "tickets", "--login", login)) == 1
+
+
+@pytest.mark.parametrize("lang, opening, word", [
+    ("kk", "интернет жоқ", "жаппай"), ("ru", "пропал интернет", "авари"),
+])
+def test_outage_login_hears_the_eta_and_gets_no_ticket(dana, lang, opening, word):
+    customer = Customer(dana, f"outage-{lang}")
+    customer.say(opening)
+    answer = customer.say("0851234569")
+    assert word in answer.lower()
+    assert cli(dana, "list", "tickets", "--login", "0851234569") == []
+
+
+@pytest.mark.parametrize("lang, script, receipt_needed", [
+    ("ru", ["Оплатил не на тот логин", "0851234567", "0851234572", "12000 тенге", "вчера", "да",
+            "Асанов Асан Асанович", "87011234567", "нет"], True),
+    ("kk", ["Басқа логинге төлеп қойдым", "0851234567", "0851234572", "12 мың теңге", "кеше", "иә",
+            "Асанов Асан Асанұлы", "87011234567", "жоқ"], True),
+    ("ru", ["Оплатил не на тот логин", "0851234567", "0851234572", "5000 тенге", "вчера", "да",
+            "Асанов Асан Асанович", "87011234567", "нет"], False),
+    ("kk", ["Басқа логинге төлеп қойдым", "0851234567", "0851234572", "5 мың теңге", "кеше", "иә",
+            "Асанов Асан Асанұлы", "87011234567", "жоқ"], False),
+])
+def test_wrong_login_payment_asks_for_a_receipt_only_when_the_rules_say_so(dana, lang, script, receipt_needed):
+    customer = Customer(dana, f"refund-{lang}")
+    answers = [customer.say(line) for line in script]
+    filed = answers[-1]
+    required = {"ru": "нужен чек", "kk": "чек міндетті"}[lang]
+    not_required = {"ru": "чек не нужен", "kk": "чек қажет емес"}[lang]
+    assert (required in filed) is receipt_needed, filed
+    assert (not_required in filed) is (not receipt_needed), filed
+    refunds = [r for r in cli(dana, "list", "refunds") if r["conversation_id"] == customer.sender]
+    assert len(refunds) == 1 and refunds[0]["receipt_required"] is receipt_needed
+    assert f"№{refunds[0]['id']}" in filed

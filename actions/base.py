@@ -16,6 +16,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.login import offers_caller_login
 from bot.config import ASTANA, DEFAULT_LANGUAGE, LANGUAGES, ROOT
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ class DanaFormValidator(FormValidationAction, ABC):
             for response in faq_answers()[intent]:
                 dispatcher.utter_message(response=response)
             return [SlotSet(requested, None)]
+        if requested == "login" and intent == "deny" and offers_caller_login(tracker):
+            # «No» to «is your login <caller's>?»: ask for the login instead.
+            return [SlotSet("login", None), SlotSet("caller_login_declined", True)]
         if requested and intent == "deny" and requested not in self.answers_no:
             dispatcher.utter_message(response="utter_form_cancelled")
             return [SlotSet(requested, None), SlotSet("requested_slot", None),

@@ -1,0 +1,217 @@
+"""Call-centre IVR (3131) voice gateway channel, after AudioCodes VoiceAI
+Connect's bot API: the gateway does speech recognition and TTS, Dana gets
+text and answers with speakable text plus what the call should do next.
+
+POST /webhooks/voice/webhook, ``Authorization: Bearer <token>``:
+request ``{"call_id", "caller", "language", "event": start|message|end, "text"}``,
+answer ``{"call_id", "messages": [{"text"}], "action": continue|transfer|hangup,
+"transfer": {"queue", "context"}}``. The contract is in docs/channels/voice.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.speech import speakable
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "voice"
+LANGUAGES = ("kk", "ru")
+EVENTS = ("start", "message", "end")
+MAX_TEXT = 5_000
+MAX_ID = 128
+QUEUE_PREFIX = "home_internet_"
+
+# Said by the channel itself: nothing was recognised, so Dana has nothing to answer.
+NOT_HEARD = {
+    "ru": "Не расслышала, повторите, пожалуйста.",
+    "kk": "Кешіріңіз, естімей қалдым. Қайталап айтыңызшы.",
+}
+# Dana itself failed: the caller goes to an operator rather than hear silence.
+FAILED = {
+    "ru": "Извините, у меня техническая заминка. Соединяю с оператором.",
+    "kk": "Кешіріңіз, техникалық ақау болды. Операторға қосамын.",
+}
+
+
+# Said instead of Dana's chat hand-off text («an operator will answer here»):
+# the caller is already on the line and is being put through.
+TRANSFERRING = {
+    "ru": "Соединяю вас с оператором, оставайтесь на линии. Всё, что вы рассказали, оператор уже видит.",
+    "kk": "Сізді операторға қосып жатырмын, күте тұрыңыз. Айтқандарыңыздың бәрін оператор көріп отыр.",
+}
+
+
+class BadRequest(ValueError):
+    """The body breaks the contract; the message goes back to the gateway."""
+
+
+def mask(value: Optional[str]) -> str:
+    """All but the last 2 characters hidden: phone numbers and logins in logs."""
+    value = value or ""
+    return "*" * max(len(value) - 2, 0) + value[-2:]
+
+
+def parse_body(raw: bytes) -> Dict[str, Any]:
+    """The request as a checked dict, or BadRequest with a clear message."""
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not valid JSON")
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    call_id = body.get("call_id")
+    if not isinstance(call_id, str) or not call_id.strip():
+        raise BadRequest("call_id is required and must be a non-empty string")
+    if len(call_id) > MAX_ID:
+        raise BadRequest(f"call_id is longer than {MAX_ID} characters")
+    event = body.get("event", "message")
+    if event not in EVENTS:
+        raise BadRequest(f"event must be one of {', '.join(EVENTS)}")
+    language = body.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise BadRequest("language must be \"kk\", \"ru\" or null")
+    caller = body.get("caller")
+    if caller is not None and (not isinstance(caller, str) or len(caller) > 32):
+        raise BadRequest("caller must be a string (a phone number) or null")
+    text = body.get("text")
+    if text is not None and not isinstance(text, str):
+        raise BadRequest("text must be a string or null")
+    if text and len(text) > MAX_TEXT:
+        raise BadRequest(f"text is longer than {MAX_TEXT} characters")
+    return {"call_id": call_id.strip(), "event": event, "language": language,
+            "caller": caller or None, "text": text or ""}
+
+
+def login_for_caller(caller: Optional[str]) -> Optional[str]:
+    """The subscriber whose contact phone is calling, if exactly one matches."""
+    from sqlalchemy import select
+
+    from bot.db import new_session
+    from bot.models import Subscriber
+    from bot.parsing.phone import normalise_phone
+
+    phone = normalise_phone(caller or "")
+    if not phone:
+        return None
+    with new_session() as session:
+        logins = session.execute(
+            select(Subscriber.login).where(Subscriber.contact_phone == phone).limit(2)).scalars().all()
+    # Two contracts on one phone: Dana asks which one rather than guess.
+    return logins[0] if len(logins) == 1 else None
+
+
+def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optional[str]) -> Dict[str, Any]:
+    """Dana's collected messages → the gateway's answer (transfer on hand-off)."""
+    messages, handoff = [], None
+    for message in collected:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+            handoff = custom["handoff"]
+            continue
+        said = speakable(message.get("text"), message.get("buttons") or message.get("quick_replies"))
+        if said:
+            messages.append({"text": said})
+    reply: Dict[str, Any] = {"call_id": call_id, "messages": messages, "action": "continue"}
+    if handoff is not None:
+        queue_language = handoff.get("language") if handoff.get("language") in LANGUAGES else (language or "kk")
+        reply["action"] = "transfer"
+        reply["transfer"] = {"queue": QUEUE_PREFIX + queue_language, "context": handoff}
+        reply["messages"] = [{"text": TRANSFERRING[queue_language]}]
+    return reply
+
+
+class VoiceGatewayInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "VoiceGatewayInput":
+        return cls((credentials or {}).get("token") or "")
+
+    def __init__(self, token: Text) -> None:
+        self.token = token
+
+    def authorised(self, header: Text) -> bool:
+        scheme, _, given = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+
+    async def answer(self, authorization: Text, body: bytes, on_new_message) -> Tuple[int, Dict[str, Any]]:
+        """(HTTP status, JSON) for one gateway request; kept apart from Sanic to be testable."""
+        if not self.token:
+            return 503, {"error": "voice channel not configured"}
+        if not self.authorised(authorization):
+            return 401, {"error": "wrong or missing bearer token"}
+        try:
+            call = parse_body(body)
+        except BadRequest as error:
+            return 400, {"error": str(error)}
+        return 200, await self.handle(call, on_new_message)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("voice_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.token else "not configured"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            status, body = await self.answer(request.headers.get("Authorization", ""), request.body,
+                                             on_new_message)
+            return response.json(body, status=status)
+
+        return hook
+
+    async def handle(self, call: Dict[str, Any], on_new_message) -> Dict[str, Any]:
+        call_id, language = call["call_id"], call["language"]
+        if call["event"] == "end":
+            return {"call_id": call_id, "action": "hangup", "messages": []}
+        metadata: Dict[str, Any] = {"call_id": call_id, "ivr_language": language}
+        if call["event"] == "start":
+            # The IVR menu choice sets only this turn's language (as the Telegram
+            # channel does); Dana still detects the language of every utterance.
+            text = '/greet{"detected_language": "%s"}' % language if language else "/greet"
+            metadata["caller"] = call["caller"]
+            login = await self._lookup(call["caller"])
+            if login:
+                metadata["caller_login"] = login
+        else:
+            text = call["text"].strip()
+            if not text:
+                said = NOT_HEARD[language] if language else f"{NOT_HEARD['kk']} {NOT_HEARD['ru']}"
+                return {"call_id": call_id, "messages": [{"text": said}], "action": "continue"}
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(text, collector, f"{CHANNEL}:{call_id}",
+                                             input_channel=CHANNEL, metadata=metadata))
+        except Exception:  # the caller must never hear silence: hand over instead
+            logger.exception("voice turn failed (call %s)", call_id)
+            lang = language or "kk"
+            return {"call_id": call_id, "messages": [{"text": FAILED[lang]}], "action": "transfer",
+                    "transfer": {"queue": QUEUE_PREFIX + lang,
+                                 "context": {"language": lang, "reason": "bot_error", "intent": None}}}
+        return build_reply(call_id, collector.messages, language)
+
+    @staticmethod
+    async def _lookup(caller: Optional[str]) -> Optional[str]:
+        if not caller:
+            return None
+        try:
+            # SQLAlchemy is blocking; keep the server's event loop free.
+            login = await asyncio.to_thread(login_for_caller, caller)
+        except Exception:  # no lookup just means Dana asks for the login
+            logger.exception("caller lookup failed for %s", mask(caller))
+            return None
+        logger.debug("caller %s → login %s", mask(caller), mask(login))
+        return login

@@ -1,0 +1,75 @@
+"""channels/speech.py: chat answers made speakable (pure functions)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from channels.speech import button_hint, clean, language_of, speakable, spell_digits
+
+NO_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2300-\u23FF\u2B00-\u2BFF\uFE0F\u200D]")
+
+
+def assert_speakable(text: str) -> None:
+    assert "http" not in text and "www." not in text
+    assert not NO_EMOJI.search(text), text
+    assert not re.search(r"[*_`]", text), text
+
+
+def test_drops_emoji_urls_and_markdown():
+    said = clean("Готово ✅ 👍🏽 *Важно*: оплатите на https://beeline.kz/pay?x=1 или www.beeline.kz `сейчас` _быстро_")
+    assert_speakable(said)
+    assert said == "Готово Важно: оплатите на или сейчас быстро"
+
+
+def test_markdown_link_keeps_its_title():
+    assert clean("Откройте [личный кабинет](https://my.beeline.kz).") == "Откройте личный кабинет."
+
+
+def test_guillemets_and_kazakh_text_are_kept():
+    assert clean("«Үйдегі интернет» қызметі 🏠") == "«Үйдегі интернет» қызметі"
+
+
+def test_login_spelled_digit_by_digit():
+    assert clean("Ваш логин 0851234567?") == "Ваш логин 0 8 5 1 2 3 4 5 6 7?"
+
+
+@pytest.mark.parametrize("phone", ["+77011234567", "8 701 123 45 67", "+7 (701) 123-45-67"])
+def test_phone_spelled_digit_by_digit(phone):
+    assert clean(f"Номер {phone}.") == "Номер +7 7 0 1 1 2 3 4 5 6 7."
+
+
+def test_other_numbers_untouched():
+    assert clean("Звоните 3131, стоимость 5 990 тг.") == "Звоните 3131, стоимость 5 990 тг."
+
+
+def test_spell_digits():
+    assert spell_digits("0851234567") == "0 8 5 1 2 3 4 5 6 7"
+    assert spell_digits("+77011234567") == "+7 7 0 1 1 2 3 4 5 6 7"
+
+
+def test_language_of():
+    assert language_of("Сәлеметсіз бе") == "kk"
+    assert language_of("Интернет істемейді") == "kk"  # і alone is enough
+    assert language_of("Здравствуйте") == "ru"
+    assert language_of("") == "ru"
+
+
+def test_buttons_become_a_spoken_hint_in_the_message_language():
+    ru = speakable("Интернет снова работает?", [{"title": "Да ✅", "payload": "/affirm"},
+                                                  {"title": "Нет", "payload": "/deny"}])
+    assert ru == "Интернет снова работает? Варианты: Да, Нет."
+    kk = speakable("Интернет қайта жұмыс істей ме", [{"title": "Иә"}, {"title": "Жоқ"}])
+    assert kk == "Интернет қайта жұмыс істей ме. Нұсқалар: Иә, Жоқ."
+
+
+def test_buttons_without_text_and_empty_titles():
+    assert speakable(None, [{"title": "Қазақша"}, {"title": "🙂"}]) == "Нұсқалар: Қазақша."
+    assert button_hint([], "ru") == ""
+    assert speakable("") == ""
+
+
+def test_multiline_answer_becomes_one_line():
+    said = speakable("Шаг 1: перезагрузите роутер 🔌\n\nШаг 2: проверьте кабель\n- подробнее: https://x.kz")
+    assert_speakable(said)
+    assert said == "Шаг 1: перезагрузите роутер. Шаг 2: проверьте кабель. подробнее:"

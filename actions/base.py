@@ -68,6 +68,7 @@ def faq_answers() -> Dict[str, List[str]]:
 class DanaFormValidator(FormValidationAction, ABC):
     """Shared form behaviour.
 
+    - A receipt sent in the middle of a form is acknowledged the same way.
     - A side question in the middle of a form («а сколько ждать?») is answered
       from the FAQ rules and the form asks its question again; what was
       already collected stays.
@@ -87,6 +88,12 @@ class DanaFormValidator(FormValidationAction, ABC):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         requested = tracker.get_slot("requested_slot")
         intent = latest_intent(tracker)
+        if requested and intent == "send_receipt":
+            # A photo sent while Dana asks something else: keep it, say so, ask again.
+            from actions.receipts import acknowledge_receipt  # receipts imports this module
+
+            acknowledge_receipt(dispatcher, tracker)
+            return [SlotSet(requested, None)]
         if requested and requested not in self.free_text and intent in faq_answers():
             for response in faq_answers()[intent]:
                 dispatcher.utter_message(response=response)

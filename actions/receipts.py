@@ -27,22 +27,28 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     return {}
 
 
+def acknowledge_receipt(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Tell the customer what became of the file they sent (also mid-form:
+    DanaFormValidator calls this and asks its question again)."""
+    receipt = latest_metadata(tracker).get("receipt")
+    if not isinstance(receipt, dict):
+        attachable = channel_of(tracker) in ATTACHMENT_CHANNELS
+        dispatcher.utter_message(response="utter_receipt_no_file" if attachable else "utter_receipt_required")
+    elif receipt.get("status") == "stored" and receipt.get("request_id"):
+        dispatcher.utter_message(response="utter_receipt_attached", request_id=str(receipt["request_id"]))
+    elif receipt.get("status") == "stored":
+        dispatcher.utter_message(response="utter_receipt_kept")
+    elif receipt.get("reason") == "too_big":
+        dispatcher.utter_message(response="utter_receipt_too_big")
+    else:
+        dispatcher.utter_message(response="utter_receipt_bad_type")
+
+
 class ActionReceiptReceived(Action):
     def name(self) -> Text:
         return "action_receipt_received"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        receipt = latest_metadata(tracker).get("receipt")
-        if not isinstance(receipt, dict):
-            attachable = channel_of(tracker) in ATTACHMENT_CHANNELS
-            dispatcher.utter_message(response="utter_receipt_no_file" if attachable else "utter_receipt_required")
-        elif receipt.get("status") == "stored" and receipt.get("request_id"):
-            dispatcher.utter_message(response="utter_receipt_attached", request_id=str(receipt["request_id"]))
-        elif receipt.get("status") == "stored":
-            dispatcher.utter_message(response="utter_receipt_kept")
-        elif receipt.get("reason") == "too_big":
-            dispatcher.utter_message(response="utter_receipt_too_big")
-        else:
-            dispatcher.utter_message(response="utter_receipt_bad_type")
+        acknowledge_receipt(dispatcher, tracker)
         return []

@@ -89,3 +89,13 @@ async def test_correcting_the_amount_while_the_date_is_asked(dispatcher, domain_
     assert slots["amount"] == 5500.0
     assert slots["payment_date"] is None
     assert responses(dispatcher) == ["utter_answer_corrected"]
+
+
+async def test_a_receipt_sent_while_a_login_is_asked_is_kept_and_the_question_repeated(dispatcher, domain_dict):
+    tracker = make_tracker(slots={"right_login": "/send_receipt", "requested_slot": "right_login"},
+                           intent="send_receipt", text="/send_receipt", active_loop="wrong_payment_form")
+    tracker.events[-1]["metadata"] = {"receipt": {"status": "stored", "request_kind": None, "request_id": None}}
+    tracker.events.append({"event": "slot", "name": "right_login", "value": "/send_receipt"})
+    slots = slots_of(await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict))
+    assert slots == {"right_login": None}
+    assert responses(dispatcher) == ["utter_receipt_kept"]

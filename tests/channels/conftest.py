@@ -103,8 +103,10 @@ def dana(standin, tmp_path_factory):
                "receipts": tmp / "receipts", "logs": logs}
     finally:
         for process in (server, actions):
+            if process.poll() is not None:
+                continue  # already gone (its log is in the failure message)
+            os.killpg(process.pid, signal.SIGTERM)
             try:
-                os.killpg(process.pid, signal.SIGTERM)
                 process.wait(20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)

@@ -195,10 +195,12 @@ def run_one(name: str, model: str, workers: int, port: int, action_url: str, arg
         stale.unlink()
     # Like the project database (bot/db.py), the tracker file runs in WAL mode.
     sqlite3.connect(tracker_db).execute("PRAGMA journal_mode=WAL").close()
+    # REST only: the benchmark does not depend on channel credentials.
+    (OUT / "credentials.yml").write_text("rest:\n")
     log = open(OUT / f"{model}-{workers}-server.log", "w")
     server = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "-m", str(OUT / f"{model}.tar.gz"), "-p", str(port),
-         "-i", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+         "-i", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", str(OUT / "credentials.yml")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

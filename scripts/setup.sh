@@ -18,6 +18,9 @@ if [ "$(cat "$VENV/.dana-deps" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$VENV/.dana-deps"
 fi
 
+# Website widget bundle (web/static/webchat.js); needs npm, skipped when current.
+if command -v npm >/dev/null 2>&1; then web/build.sh; else echo "==> no npm: skipping the website widget (web/build.sh)"; fi
+
 echo "==> database: $(echo "$DANA_DATABASE_URL" | sed -E 's#://[^@]*@#://***@#')"
 "$PY" -m bot init --seed
 

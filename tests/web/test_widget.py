@@ -1,0 +1,67 @@
+"""The beeline.kz chat widget end to end: Rasa serves the page and the bundle
+(channels/web.py), the widget talks Socket.IO to Rasa, and headless Chromium
+plays a customer in Kazakh and in Russian (web/e2e/widget.mjs)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+RESULTS = ROOT / "results"
+
+
+def get(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.headers.get("Content-Type", ""), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), b""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    # The only thing these tests may install: Debian's chromium (apt-get).
+    done = subprocess.run([str(ROOT / "scripts" / "chromium.sh")], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def built():
+    if not shutil.which("node"):
+        pytest.skip("needs Node.js for the browser test")
+    if not (WEB / "node_modules" / "playwright-core").is_dir() or not (WEB / "static" / "webchat.js").is_file():
+        pytest.skip("needs the widget build: run web/build.sh (scripts/setup.sh does)")
+
+
+def test_page_and_static_files(dana, built):
+    base = f"{dana['url']}/webhooks/widget"
+    status, kind, body = get(f"{base}/")
+    assert status == 200 and kind.startswith("text/html")
+    assert b"{{SOCKET_URL}}" not in body and b"static/webchat.js" in body
+    status, kind, body = get(f"{base}/static/webchat.js")
+    assert status == 200 and kind.startswith("application/javascript") and b"fonts.googleapis" not in body
+    assert get(f"{base}/static/dana.svg")[1] == "image/svg+xml"
+    # Only plain names of files in web/static; nothing next to or above it.
+    for name in ("missing.js", "..%2F..%2Fcredentials.yml", "%2e%2e/build.sh", "..", ".gitkeep"):
+        assert get(f"{base}/static/{name}")[0] == 404, name
+    assert get(f"{base}/static/../../credentials.yml")[0] == 404
+
+
+def test_widget_in_headless_chromium(dana, built, chromium):
+    for name in ("widget-kk.png", "widget-ru.png"):
+        (RESULTS / name).unlink(missing_ok=True)
+    run = subprocess.run(["node", str(WEB / "e2e" / "widget.mjs"), dana["url"], str(RESULTS)],
+                         cwd=ROOT, env={**os.environ, "CHROMIUM": chromium},
+                         capture_output=True, text=True, timeout=900)
+    print(run.stdout)
+    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}\nrasa log: {dana['logs']['rasa']}"
+    assert (RESULTS / "widget-kk.png").stat().st_size > 10_000
+    assert (RESULTS / "widget-ru.png").stat().st_size > 10_000

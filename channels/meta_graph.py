@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 
+from channels.text import split_text
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v19.0"
@@ -35,18 +37,6 @@ class TooBig(Exception):
 def tag(value: Text) -> Text:
     """A stable, non-reversible tag for logs: ids and phone numbers stay out."""
     return hashlib.sha256(value.encode()).hexdigest()[:10]
-
-
-def split_text(text: Text, limit: int) -> List[Text]:
-    """Chunks of at most ``limit`` characters, cut at paragraph, line or word ends."""
-    chunks: List[Text] = []
-    rest = (text or "").strip()
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return chunks + ([rest] if rest else [])
 
 
 def short_title(title: Any) -> Text:

@@ -42,6 +42,7 @@ from bot.config import LIMITS
 from bot.db import new_session
 from bot.models import utcnow
 from bot.receipts import ReceiptRejected, store_receipt
+from channels.text import split_text
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +59,6 @@ def make_bot(token: Text, api_url: Text) -> Bot:
     # PTB's default pool has one connection; Dana answers many chats at once.
     request = HTTPXRequest(connection_pool_size=32, read_timeout=15, write_timeout=15)
     return Bot(token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot", request=request)
-
-
-def split_text(text: Text, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[Text]:
-    """Chunks under ``limit`` characters, cut at paragraph, line or word ends."""
-    chunks: List[Text] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return chunks + ([rest] if rest else [])
 
 
 def keyboard(buttons: List[Dict[Text, Any]]) -> InlineKeyboardMarkup:
@@ -95,7 +84,7 @@ class TelegramOutput(OutputChannel):
         self.bot, self.chat_id = bot, chat_id
 
     async def _send(self, text: Text, markup: Optional[InlineKeyboardMarkup] = None) -> None:
-        chunks = split_text(text) or [""]
+        chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH) or [""]
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             await self.bot.send_message(self.chat_id, html.escape(chunk, quote=False),

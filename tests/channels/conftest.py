@@ -4,6 +4,7 @@ the contact centre's hand-off webhook. Started once per test session."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -84,8 +85,13 @@ def dana(standin, tmp_path_factory):
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "RASA_TELEMETRY_ENABLED": "false",
     }
-    for name in ("REDIS_HOST", "REDIS_PORT", "REDIS_LOCK_DB"):
-        env.setdefault(name, {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_LOCK_DB": "1"}[name])
+    for name, value in {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_LOCK_DB": "1"}.items():
+        env.setdefault(name, value)
+    # Rasa refuses a ${VAR} that is not set: any other variable the config
+    # files name is set empty (= that feature off), as scripts/env.sh does.
+    for config in ("credentials.yml", "endpoints.yml"):
+        for name in re.findall(r"\$\{(\w+)\}", (ROOT / config).read_text()):
+            env.setdefault(name, "")
     subprocess.run([str(BIN / "python"), "-m", "bot", "init", "--seed"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}

@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Tuple
 from sqlalchemy import create_engine, text
 
 from channels.meta import parse_events, signature_ok
-from channels.meta_graph import messenger_bodies, split_text, whatsapp_bodies
+from channels.meta_graph import messenger_bodies, whatsapp_bodies
+from channels.text import split_text
 from tests.channels.conftest import META_APP_SECRET, META_VERIFY_TOKEN
 
 _ids = itertools.count(1)

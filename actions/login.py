@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Dict, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS

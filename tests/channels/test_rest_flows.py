@@ -9,7 +9,6 @@ import subprocess
 import urllib.request
 from datetime import datetime
 from pathlib import Path
-from typing import List
 
 import pytest
 

@@ -63,6 +63,10 @@ class Limits:
     login_attempts: int = 3  # unknown/invalid login strikes before an operator
     fallbacks_before_operator: int = 2
     nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
+    # A PostgreSQL or Redis restart takes a few seconds: a turn waits this long
+    # for them before the customer is told to write again.
+    database_retry_seconds: float = 20.0
+    lock_store_retry_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,34 @@ failure it answers ``utter_service_unavailable`` in the conversation's
 language instead. Slots collected so far stay in the tracker, so nothing the
 customer gave is lost and the form asks again on the next message.
 ``ActionExecutionRejection`` (a form rejecting an answer) passes through.
+
+Rasa's Redis lock store gives up on the first connection error, failing every
+turn while Redis restarts (a second or two); its calls are retried here for
+up to ``LIMITS.lock_store_retry_seconds``. They are synchronous in Rasa, so
+the wait blocks this server, which could do nothing useful without its locks.
+
 Installed by DanaNaturalLanguageGenerator, which Rasa loads at start-up.
 """
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any, List
+import time
+from typing import Any, Callable, List
 
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.lock_store import RedisLockStore
 from rasa.shared.core.events import Event
+
+from bot.config import LIMITS
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "utter_service_unavailable"
 
 
 def install() -> None:
+    _retry_lock_store_calls()
     if getattr(RemoteAction.run, "_dana_guard", False):
         return
     original = RemoteAction.run
@@ -40,3 +52,31 @@ def install() -> None:
     guarded_run._dana_guard = True  # type: ignore[attr-defined]
     RemoteAction.run = guarded_run  # type: ignore[method-assign]
     rasa_action.RemoteAction = RemoteAction
+
+
+def _with_redis_retries(method: Callable) -> Callable:
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    @functools.wraps(method)
+    def retrying(self: RedisLockStore, *args: Any) -> Any:
+        deadline = time.monotonic() + LIMITS.lock_store_retry_seconds
+        delay = 0.1
+        while True:
+            try:
+                return method(self, *args)
+            except (ConnectionError, TimeoutError) as error:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("lock store unavailable (%s); retrying", type(error).__name__)
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    retrying._dana_guard = True  # type: ignore[attr-defined]
+    return retrying
+
+
+def _retry_lock_store_calls() -> None:
+    for name in ("get_lock", "save_lock", "delete_lock"):
+        method = getattr(RedisLockStore, name)
+        if not getattr(method, "_dana_guard", False):
+            setattr(RedisLockStore, name, _with_redis_retries(method))

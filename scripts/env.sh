@@ -38,6 +38,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export RASA_TELEMETRY_ENABLED=false
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
+is_loopback() {  # host: 127.x, ::1 or localhost
+  case "$1" in 127.*|::1|localhost) return 0 ;; *) return 1 ;; esac
+}
+
 find_python310() {
   if command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
     command -v python3.10; return

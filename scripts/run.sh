@@ -3,6 +3,16 @@
 # (REST webhook + HTTP API), then a terminal chat. Ctrl-D or Ctrl-C stops all.
 # DANA_NO_CHAT=1 keeps the servers in the foreground without the chat.
 source "$(dirname "$0")/env.sh"
+# Rasa's HTTP API can read and change every conversation: beyond this machine
+# it is only served with a token.
+auth=()
+if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
+  auth=(--auth-token "$RASA_AUTH_TOKEN")
+elif ! is_loopback "$DANA_HOST"; then
+  echo "DANA_HOST=$DANA_HOST is reachable from other machines: set RASA_AUTH_TOKEN (a long random string) to protect Rasa's HTTP API" >&2
+  exit 2
+fi
+
 "$ROOT/scripts/setup.sh"
 
 LOGS="$ROOT/var/log"; mkdir -p "$LOGS"
@@ -21,8 +31,6 @@ wait_for() {  # url, name, seconds
 echo "==> action server on :$ACTION_PORT"
 "$VENV/bin/rasa" run actions --actions actions --port "$ACTION_PORT" >"$LOGS/actions.log" 2>&1 &
 pids+=($!)
-auth=()
-if [ -n "${RASA_AUTH_TOKEN:-}" ]; then auth=(--auth-token "$RASA_AUTH_TOKEN"); fi
 echo "==> Rasa server on $DANA_HOST:$RASA_PORT"
 "$VENV/bin/rasa" run --enable-api "${auth[@]}" -i "$DANA_HOST" -p "$RASA_PORT" \
   -m models/dana.tar.gz --endpoints endpoints.yml --credentials credentials.yml \

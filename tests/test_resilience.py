@@ -20,3 +20,36 @@ async def test_unreachable_action_server_is_answered_not_silent(domain):
                    if (v.get("condition") or [{}])[0].get("value") == "kk")
     assert events[0].text == kk_text.replace("{support_phone}", "3131")
     assert tracker.get_slot("login") == "0851234568"
+
+
+def test_lock_store_waits_for_a_restarting_redis():
+    """Redis restarting (a second or two) delays a turn instead of failing it."""
+    import shutil
+    import socket
+    import subprocess
+    import threading
+    import time
+
+    import pytest
+    from rasa.core.lock_store import RedisLockStore
+
+    from bot import resilience
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server not installed (scripts/redis.sh installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    resilience.install()
+    store = RedisLockStore(host="127.0.0.1", port=port, socket_timeout=1)
+    starter = threading.Timer(1.0, lambda: subprocess.run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "yes"],
+        check=True, stdout=subprocess.DEVNULL))
+    starter.start()
+    began = time.monotonic()
+    try:
+        assert store.get_lock("conversation") is None  # answered once Redis is up
+        assert time.monotonic() - began >= 0.9
+    finally:
+        starter.join()
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], stdout=subprocess.DEVNULL)

@@ -27,6 +27,7 @@ META_APP_SECRET = "meta-app-secret"
 META_VERIFY_TOKEN = "meta-verify-token"
 VOICE_TOKEN = "voice-gateway-token"
 HANDOFF_SECRET = "handoff-secret"
+API_TOKEN = "rasa-api-token"  # Rasa HTTP API (--auth-token)
 
 
 def free_port() -> int:
@@ -99,7 +100,7 @@ def dana(standin, tmp_path_factory):
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     server = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "-m", str(MODEL), "-p", str(rasa_port), "-i", "127.0.0.1",
+        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "-m", str(MODEL), "-p", str(rasa_port), "-i", "127.0.0.1",
          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:

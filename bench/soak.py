@@ -1,0 +1,452 @@
+"""Soak run with faults: many conversations through the cluster's balancer while
+servers are killed and PostgreSQL and Redis restart, then an audit of the database.
+
+Every flow of the back office, in Kazakh and Russian: technician visit (a
+cable-cut login of its own per conversation), wrong-login refund, payment
+investigation, callback (inside the callback window), outage, diagnostics,
+operator, FAQ questions. Customers behave like people: when a message gets no
+answer (connection dropped, 502, silence) they look again a moment later — the
+soak reads the conversation through Rasa's HTTP API, as a reloaded widget
+would — and send it again only if it never arrived.
+
+At the end it prints: conversations completed, user turns without a reply,
+turns processed twice, duplicate tickets/refunds/investigations/callbacks,
+lost requests (a number told to a customer with no row behind it, or all the
+data given and no number), and p50/p95 latency before/during/after the faults.
+
+    python -m bench.soak [--conversations 1000] [--concurrency 16] [--faults full|kill-rasa|none]
+                         [--gate] [--keep-cluster]
+
+It starts its own cluster (scripts/cluster.sh, separate ports, directory and
+database, so it never touches a cluster you are running) and stops it after.
+``--gate`` exits 1 on any duplicate or lost request; the test command runs a
+small one (tests/cluster/test_soak.py).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+CLUSTER = ROOT / "scripts" / "cluster.sh"
+RESULTS = ROOT / "results"
+NUMBER = re.compile(r"№\s?(\d+)")
+TURN_TIMEOUT = 90  # s; longer than a turn waiting out a database restart
+GIVE_UP_AFTER = 120  # s per turn before it counts as unanswered
+SOAK_LOGIN_PREFIX = "0877"  # cable-cut subscribers created for the run
+
+# (fraction of conversations finished, cluster.sh command, service)
+FAULTS = {
+    "full": [(0.12, "kill", "rasa-1"), (0.22, "start", "rasa-1"),
+             (0.32, "kill", "actions-1"), (0.42, "start", "actions-1"),
+             (0.52, "restart", "postgres"), (0.66, "restart", "redis"),
+             (0.76, "kill", "rasa-2"), (0.84, "start", "rasa-2")],
+    "kill-rasa": [(0.3, "kill", "rasa-1"), (0.6, "start", "rasa-1")],
+    "none": [],
+}
+
+
+@dataclass
+class Flow:
+    name: str
+    lang: str
+    turns: Callable[["Conversation"], list[str]]
+    files: Optional[str] = None  # table a finished conversation must have one row in
+
+
+def _technician(lang: str) -> Callable:
+    if lang == "kk":
+        return lambda c: ["Сәлеметсіз бе, интернет істемей тұр", c.login, "иә", "иә", "иә", "87021234568"]
+    return lambda c: ["Здравствуйте, пропал интернет", c.login, "да", "да", "да", "87021234568"]
+
+
+FLOWS = [
+    Flow("technician", "kk", _technician("kk"), "tickets"),
+    Flow("technician", "ru", _technician("ru"), "tickets"),
+    Flow("refund", "ru", lambda c: ["Оплатил не на тот логин", "0851234567", "0851234572", "12000 тенге",
+                                    "вчера", "да", "Асанов Асан Асанович", "87011234567", "нет"], "refunds"),
+    Flow("refund", "kk", lambda c: ["Басқа логинге төлеп қойдым", "0851234567", "0851234572",
+                                    "5 мың теңге", "кеше", "иә", "Асанов Асан Асанұлы", "87011234567",
+                                    "жоқ"], "refunds"),
+    Flow("investigation", "ru", lambda c: ["Деньги не зачислились", "да, логин правильный",
+                                           "нет, больше суток", "0851234567", "позавчера", "7000", "Kaspi",
+                                           "да", "87011234567"], "investigations"),
+    Flow("investigation", "kk", lambda c: ["Ақша түспеді", "иә, логин дұрыс", "жоқ, бір тәуліктен асты",
+                                           "0851234567", "2 күн бұрын", "7000", "Kaspi", "иә",
+                                           "87011234567"], "investigations"),
+    Flow("callback", "ru", lambda c: ["Перезвоните мне", "да", "87771234567", "по поводу тарифа"], "callbacks"),
+    Flow("callback", "kk", lambda c: ["Маған қоңырау шалыңызшы", "иә", "87771234567", "тариф туралы"],
+         "callbacks"),
+    Flow("outage", "kk", lambda c: ["Интернет істемей тұр", "0851234569"]),
+    Flow("outage", "ru", lambda c: ["Пропал интернет", "мой логин 0851234569"]),
+    Flow("diagnostics", "ru", lambda c: ["не работает интернет", "0851234567", "да, помогло"]),
+    Flow("diagnostics", "kk", lambda c: ["интернет жоқ", "0851234567", "иә, көмектесті"]),
+    Flow("operator", "kk", lambda c: ["интернет жоқ", "операторға қосыңыз"]),
+    Flow("operator", "ru", lambda c: ["нет интернета", "соедините с оператором"]),
+    Flow("faq", "kk", lambda c: ["тарифті қалай ауыстырамын", "статикалық IP деген не?", "рахмет"]),
+    Flow("faq", "ru", lambda c: ["переезжаю, как перенести интернет", "как вернуть роутер", "спасибо"]),
+]
+
+
+@dataclass
+class Turn:
+    started: float
+    latency: Optional[float] = None  # until the customer saw an answer
+    attempts: int = 0
+    answered: bool = False
+
+
+@dataclass
+class Conversation:
+    flow: Flow
+    sender: str
+    login: Optional[str] = None
+    replies: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    finished: bool = False
+    callback_expected: bool = True  # callbacks are filed inside the callback window only
+
+
+class Cluster:
+    """scripts/cluster.sh with the soak's own ports, directory and database."""
+
+    def __init__(self, port: int, base_port: int, redis_port: int, database: str, directory: Path) -> None:
+        self.env = {**os.environ, "DANA_CLUSTER_PORT": str(port), "DANA_CLUSTER_BASE_PORT": str(base_port),
+                    "REDIS_PORT": str(redis_port), "DANA_CLUSTER_DB": database,
+                    "DANA_CLUSTER_DIR": str(directory)}
+        self.url = f"http://127.0.0.1:{port}"
+        self.directory = directory
+
+    def run(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["bash", str(CLUSTER), *args], cwd=ROOT, env=self.env, text=True,
+                              capture_output=True)
+        if check and done.returncode:
+            raise RuntimeError(f"cluster.sh {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        return done.stdout
+
+    @property
+    def token(self) -> str:
+        return os.environ.get("RASA_AUTH_TOKEN") or (self.directory / "api-token").read_text().strip()
+
+    @property
+    def database_url(self) -> str:
+        return subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), self.env["DANA_CLUSTER_DB"]],
+                              cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+
+
+def unavailable_texts() -> set[str]:
+    """The customer-facing "technical problem, write again" answers (both languages)."""
+    import yaml
+
+    texts = set()
+    for path in (ROOT / "domain").rglob("*.yml"):
+        responses = (yaml.safe_load(path.read_text()) or {}).get("responses") or {}
+        for name in ("utter_service_unavailable",):
+            texts.update(v["text"].split("{")[0].strip() for v in responses.get(name, []) if "text" in v)
+    return {t for t in texts if t}
+
+
+class Customer:
+    def __init__(self, http: aiohttp.ClientSession, cluster: Cluster, unavailable: set[str]) -> None:
+        self.http, self.cluster, self.unavailable = http, cluster, unavailable
+
+    async def _tracker_turns(self, sender: str) -> Optional[list[list[str]]]:
+        """Bot texts after each user message stored for this conversation, or None if unreadable."""
+        url = f"{self.cluster.url}/conversations/{sender}/tracker?token={self.cluster.token}"
+        try:
+            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=30)) as answer:
+                if answer.status != 200:
+                    return None
+                events = (await answer.json()).get("events", [])
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return None
+        turns: list[list[str]] = []
+        for event in events:
+            if event.get("event") == "user":
+                turns.append([])
+            elif event.get("event") == "bot" and turns and event.get("text"):
+                turns[-1].append(event["text"])
+        return turns
+
+    def _is_unavailable(self, text: str) -> bool:
+        return any(text.startswith(prefix) for prefix in self.unavailable)
+
+    async def say(self, conversation: Conversation, text: str, done_turns: int) -> Turn:
+        turn = Turn(started=time.monotonic())
+        deadline = turn.started + GIVE_UP_AFTER
+        body = {"sender": conversation.sender, "message": text}
+        while time.monotonic() < deadline:
+            turn.attempts += 1
+            reply: Optional[str] = None
+            try:
+                async with self.http.post(f"{self.cluster.url}/webhooks/rest/webhook", json=body,
+                                          timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as answer:
+                    if answer.status == 200:
+                        reply = "\n".join(m.get("text", "") for m in await answer.json() if m.get("text"))
+            except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
+                pass
+            if reply and not self._is_unavailable(reply):
+                return self._answered(conversation, turn, reply)
+            # No answer, or "write again": did the message arrive and get answered?
+            await asyncio.sleep(1.5)
+            stored = None
+            while stored is None and time.monotonic() < deadline:
+                stored = await self._tracker_turns(conversation.sender)
+                if stored is None:
+                    await asyncio.sleep(1.0)
+            if stored and len(stored) > done_turns:
+                texts = [t for t in stored[done_turns] if not self._is_unavailable(t)]
+                if texts:
+                    return self._answered(conversation, turn, "\n".join(texts))
+            # Never processed (or only "write again"): send it again, as a customer would.
+        conversation.replies.append("")
+        return turn
+
+    @staticmethod
+    def _answered(conversation: Conversation, turn: Turn, reply: str) -> Turn:
+        turn.latency = time.monotonic() - turn.started
+        turn.answered = True
+        conversation.replies.append(reply)
+        return turn
+
+
+async def converse(customer: Customer, conversation: Conversation) -> None:
+    turns = conversation.flow.turns(conversation)
+    for number, text in enumerate(turns):
+        conversation.turns.append(await customer.say(conversation, text, number))
+    conversation.finished = True
+
+
+def prepare_database(database_url: str, logins: list[str]) -> None:
+    """The soak's own database starts empty of requests and conversations, with
+    a cable-cut subscriber per technician conversation."""
+    os.environ["DANA_DATABASE_URL"] = database_url
+    from sqlalchemy import text
+
+    from bot.db import get_engine, init_db, new_session
+    from bot.models import Subscriber
+
+    init_db(database_url)
+    with get_engine(database_url).begin() as connection:
+        for table in ("receipts", "technician_tickets", "refund_requests", "payment_investigations",
+                      "callback_requests", "consents", "handoffs", "events"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    with new_session(database_url) as session, session.begin():
+        for login in logins:
+            session.merge(Subscriber(login=login, full_name="Сынақ Абонент", contact_phone="+77021234568",
+                                     area="Астана, Есіл ауданы", address="Астана", fee_paid=True,
+                                     line_status="cable_cut"))
+
+
+def callback_window_open() -> bool:
+    from bot.schedule import in_callback_window, now_astana
+
+    return in_callback_window(now_astana())
+
+
+def audit(database_url: str, conversations: list[Conversation]) -> dict:
+    """Duplicates and lost requests, read from the back office."""
+    from sqlalchemy import select
+
+    from bot.db import new_session
+    from bot.models import CallbackRequest, PaymentInvestigation, RefundRequest, TechnicianTicket
+
+    senders = {c.sender for c in conversations}
+    logins = {c.login for c in conversations if c.login}
+    with new_session(database_url) as session:
+        rows = {
+            "tickets": [(t.id, t.login) for t in session.execute(
+                select(TechnicianTicket).where(TechnicianTicket.login.in_(logins))).scalars()] if logins else [],
+            "refunds": [(r.id, r.conversation_id) for r in session.execute(select(RefundRequest)).scalars()
+                        if r.conversation_id in senders],
+            "investigations": [(r.id, r.conversation_id) for r in session.execute(
+                select(PaymentInvestigation)).scalars() if r.conversation_id in senders],
+            "callbacks": [(r.id, r.conversation_id) for r in session.execute(select(CallbackRequest)).scalars()
+                          if r.conversation_id in senders],
+        }
+    duplicates = {kind: sum(n - 1 for n in Counter(key for _, key in found).values() if n > 1)
+                  for kind, found in rows.items()}
+    ids = {kind: {row_id: key for row_id, key in found} for kind, found in rows.items()}
+    keyed = {kind: {key for _, key in found} for kind, found in rows.items()}
+    lost_number, lost_silent, filed = 0, 0, Counter()
+    for c in conversations:
+        kind = c.flow.files
+        if not kind or (kind == "callbacks" and not c.callback_expected):
+            continue
+        key = c.login if kind == "tickets" else c.sender
+        told = [int(n) for reply in c.replies for n in NUMBER.findall(reply)]
+        if any(ids[kind].get(n) != key for n in told):
+            lost_number += 1  # told a number that is not this customer's row
+        if c.finished and all(t.answered for t in c.turns) and not told:
+            lost_silent += 1  # gave everything, got no number
+        if key in keyed[kind]:
+            filed[kind] += 1
+    return {"duplicates": duplicates, "lost": {"number_without_row": lost_number,
+                                               "all_data_no_number": lost_silent},
+            "filed": dict(filed)}
+
+
+async def twice_processed(customer: Customer, conversations: list[Conversation]) -> int:
+    """User messages stored more often than the customer sent them."""
+    extra = 0
+    for c in conversations:
+        stored = await customer._tracker_turns(c.sender)
+        if stored is not None:
+            extra += max(0, len(stored) - len(c.turns))
+    return extra
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "—"
+    ordered = sorted(values)
+    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50 {p(0.5):.0f} ms, p95 {p(0.95):.0f} ms ({len(values)} turns)"
+
+
+async def run(args, cluster: Cluster) -> dict:
+    faults = list(FAULTS[args.faults])
+    rng = random.Random(args.seed)
+    counter = itertools.count(1)
+    run_id = f"{int(time.time())}"
+    conversations: list[Conversation] = []
+    window_open = callback_window_open()
+    for index in range(args.conversations):
+        flow = FLOWS[index % len(FLOWS)]
+        c = Conversation(flow=flow, sender=f"soak-{run_id}-{flow.name}-{flow.lang}-{next(counter)}",
+                         callback_expected=window_open)
+        if flow.name == "technician":
+            c.login = f"{SOAK_LOGIN_PREFIX}{index:06d}"
+        conversations.append(c)
+    rng.shuffle(conversations)
+    prepare_database(cluster.database_url, [c.login for c in conversations if c.login])
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for c in conversations:
+        queue.put_nowait(c)
+    finished = 0
+    fault_log: list[tuple[float, str]] = []
+    first_fault = last_fault = None
+    started = time.monotonic()
+
+    async def inject_faults() -> None:
+        nonlocal first_fault, last_fault
+        for fraction, command, service in faults:
+            while finished < fraction * len(conversations):
+                await asyncio.sleep(0.2)
+            at = time.monotonic()
+            first_fault = first_fault or at
+            await asyncio.to_thread(cluster.run, command, service)
+            last_fault = time.monotonic()
+            fault_log.append((round(at - started, 1), f"{command} {service} ({last_fault - at:.1f} s)"))
+            print(f"  [{at - started:6.1f} s] {command} {service}", flush=True)
+
+    async with aiohttp.ClientSession() as http:
+        customer = Customer(http, cluster, unavailable_texts())
+
+        async def worker() -> None:
+            nonlocal finished
+            while not queue.empty():
+                c = queue.get_nowait()
+                await converse(customer, c)
+                finished += 1
+                if finished % max(1, len(conversations) // 10) == 0:
+                    print(f"  {finished}/{len(conversations)} conversations", flush=True)
+
+        faulting = asyncio.create_task(inject_faults())
+        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        await faulting
+        elapsed = time.monotonic() - started
+        twice = await twice_processed(customer, conversations)
+
+    turns = [t for c in conversations for t in c.turns]
+    answered = [t for t in turns if t.answered]
+
+    def phase(t: Turn) -> str:
+        if first_fault is None or t.started < first_fault:
+            return "before"
+        return "during" if t.started <= (last_fault or first_fault) + 5 else "after"
+
+    latencies = defaultdict(list)
+    for t in answered:
+        latencies[phase(t)].append(t.latency)
+    result = {
+        "conversations": len(conversations),
+        "completed": sum(c.finished and all(t.answered for t in c.turns) for c in conversations),
+        "user_turns": len(turns),
+        "turns_without_reply": len(turns) - len(answered),
+        "turns_resent": sum(t.attempts > 1 for t in turns),
+        "turns_processed_twice": twice,
+        "elapsed_s": round(elapsed, 1),
+        "messages_per_s": round(len(turns) / elapsed, 1),
+        "faults": fault_log,
+        "callback_window_open": window_open,
+        **audit(cluster.database_url, conversations),
+        "latency": {name: percentiles(latencies[name]) for name in ("before", "during", "after")},
+    }
+    return result
+
+
+def report(result: dict) -> None:
+    print("\nSoak result")
+    print(f"  conversations completed     {result['completed']}/{result['conversations']}"
+          f" in {result['elapsed_s']} s ({result['messages_per_s']} msg/s)")
+    print(f"  user turns                  {result['user_turns']}; without a reply {result['turns_without_reply']};"
+          f" sent again {result['turns_resent']}; processed twice {result['turns_processed_twice']}")
+    print(f"  duplicates                  {result['duplicates']}")
+    print(f"  lost requests               {result['lost']}")
+    print(f"  filed                       {result['filed']} (callbacks expected: {result['callback_window_open']})")
+    for name, figures in result["latency"].items():
+        print(f"  latency {name:<7}             {figures}")
+    for at, what in result["faults"]:
+        print(f"  fault at {at:>6} s            {what}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--faults", choices=sorted(FAULTS), default="full")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SOAK_PORT", 8100)))
+    parser.add_argument("--base-port", type=int, default=int(os.environ.get("SOAK_BASE_PORT", 5300)))
+    parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SOAK_REDIS_PORT", 6391)))
+    parser.add_argument("--database", default="dana_soak")
+    parser.add_argument("--dir", type=Path, default=ROOT / "var" / "soak-cluster")
+    parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster running")
+    parser.add_argument("--gate", action="store_true", help="exit 1 on a duplicate or lost request")
+    parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
+    args = parser.parse_args(argv)
+
+    cluster = Cluster(args.port, args.base_port, args.redis_port, args.database, args.dir)
+    print(f"==> cluster on {cluster.url} (log: {args.dir / 'log'})", flush=True)
+    cluster.run("up")
+    try:
+        result = asyncio.run(run(args, cluster))
+    finally:
+        if not args.keep_cluster:
+            cluster.run("down", check=False)
+    report(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    bad = sum(result["duplicates"].values()) + sum(result["lost"].values())
+    return 1 if args.gate and bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

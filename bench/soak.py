@@ -125,6 +125,8 @@ class Conversation:
 class Cluster:
     """scripts/cluster.sh with the soak's own ports, directory and database."""
 
+    managed = True
+
     def __init__(self, port: int, base_port: int, redis_port: int, database: str, directory: Path) -> None:
         self.env = {**os.environ, "DANA_CLUSTER_PORT": str(port), "DANA_CLUSTER_BASE_PORT": str(base_port),
                     "REDIS_PORT": str(redis_port), "DANA_CLUSTER_DB": database,
@@ -147,6 +149,23 @@ class Cluster:
     def database_url(self) -> str:
         return subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), self.env["DANA_CLUSTER_DB"]],
                               cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+
+
+class Deployment(Cluster):
+    """A Dana already running elsewhere (no faults injected): --url, --token, --database-url."""
+
+    managed = False
+
+    def __init__(self, url: str, token: str, database_url: str) -> None:
+        self.url, self._token, self._database_url = url.rstrip("/"), token, database_url
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    @property
+    def database_url(self) -> str:
+        return self._database_url
 
 
 def unavailable_texts() -> set[str]:
@@ -249,7 +268,7 @@ def prepare_database(database_url: str, logins: list[str]) -> None:
     with new_session(database_url) as session, session.begin():
         for login in logins:
             session.merge(Subscriber(login=login, full_name="Сынақ Абонент", contact_phone="+77021234568",
-                                     area="Астана, Есіл ауданы", address="Астана", fee_paid=True,
+                                     area="Павлодар, Солтүстік ауданы", address="Павлодар", fee_paid=True,
                                      line_status="cable_cut"))
 
 
@@ -431,15 +450,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster running")
     parser.add_argument("--gate", action="store_true", help="exit 1 on a duplicate or lost request")
     parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
+    parser.add_argument("--url", help="drive a Dana already running here instead (no faults)")
+    parser.add_argument("--token", default=os.environ.get("RASA_AUTH_TOKEN", ""), help="its API token")
+    parser.add_argument("--database-url", default=os.environ.get("DANA_DATABASE_URL"), help="its database")
     args = parser.parse_args(argv)
 
-    cluster = Cluster(args.port, args.base_port, args.redis_port, args.database, args.dir)
-    print(f"==> cluster on {cluster.url} (log: {args.dir / 'log'})", flush=True)
-    cluster.run("up")
+    if args.url:
+        cluster: Cluster = Deployment(args.url, args.token, args.database_url)
+        args.faults = "none"
+    else:
+        cluster = Cluster(args.port, args.base_port, args.redis_port, args.database, args.dir)
+        print(f"==> cluster on {cluster.url} (log: {args.dir / 'log'})", flush=True)
+        cluster.run("up")
     try:
         result = asyncio.run(run(args, cluster))
     finally:
-        if not args.keep_cluster:
+        if cluster.managed and not args.keep_cluster:
             cluster.run("down", check=False)
     report(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)

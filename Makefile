@@ -1,5 +1,5 @@
 # Dana — make help lists the targets. The two that matter: make run, make test.
-.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare bench clean
+.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare bench soak cluster cluster-down cluster-status clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,6 +30,18 @@ compare:  ## pipeline comparison (Dana vs Rasa default), writes docs/pipeline-co
 
 bench:  ## latency/throughput/RSS benchmark, Dana vs stock Rasa
 	@. scripts/env.sh && .venv/bin/python -m bench.load
+
+cluster:  ## Redis, PostgreSQL, 2 Rasa + 2 action servers behind HAProxy on :8000
+	@scripts/cluster.sh up
+
+cluster-status:  ## health of every cluster service
+	@scripts/cluster.sh status
+
+cluster-down:  ## stop the cluster (PostgreSQL keeps running)
+	@scripts/cluster.sh down
+
+soak:  ## 1000 conversations through a cluster while servers die and restart
+	@. scripts/env.sh && .venv/bin/python -m bench.soak --gate
 
 clean:  ## remove models, results and the local database
 	rm -rf models results var

@@ -18,12 +18,21 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.login import offers_caller_login
 from bot.config import ASTANA, DEFAULT_LANGUAGE, LANGUAGES, ROOT
+from bot.db import database_unavailable
 
 logger = logging.getLogger(__name__)
 
 # Intents that say what the conversation is about (not yes/no/data).
 _NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fallback",
               "request_human", "switch_language", "bot_challenge", "out_of_scope"}
+
+
+def raise_if_database_down(error: Exception) -> None:
+    """A database restart is waited out, not reported: the action fails (HTTP
+    500) and Rasa runs it again when the database is back (bot/resilience.py).
+    Telling the customer "it failed" would end their request there."""
+    if database_unavailable(error):
+        raise error
 
 
 def conversation_language(tracker: Tracker) -> str:

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, conversation_language
+from actions.base import DanaFormValidator, channel_of, conversation_language, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
@@ -68,7 +68,8 @@ class ActionFileCallback(Action):
                                     topic=tracker.get_slot("callback_topic") or "",
                                     language=conversation_language(tracker), channel=channel_of(tracker),
                                     now=utcnow())
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("filing a callback failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "callback_failed")

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, local_time
+from actions.base import DanaFormValidator, local_time, raise_if_database_down
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from bot.db import new_session
@@ -71,7 +71,8 @@ class ActionRunDiagnostics(Action):
                     dispatcher.utter_message(response="utter_line_fault", fault=found.fault)
                 elif found.kind == "no_fault":
                     dispatcher.utter_message(response="utter_no_fault_found")
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("diagnostics failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("diagnosis", "unavailable")]
@@ -89,7 +90,8 @@ class ActionCheckFee(Action):
         try:
             with new_session() as session:
                 found = diagnose(session, tracker.get_slot("login"), utcnow())
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("fee check failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("fee_paid", None)]

@@ -7,7 +7,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import channel_of, conversation_language, last_topic_intent, latest_intent
+from actions.base import (channel_of, conversation_language, last_topic_intent, latest_intent,
+                          raise_if_database_down)
 from bot import schedule
 from bot.handoff_delivery import deliver_in_background
 from bot.handoffs import record_handoff
@@ -47,7 +48,8 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
         context["handoff_id"] = record_handoff(
             conversation_id=tracker.sender_id, language=context["language"], intent=context["intent"],
             reason=reason, summary=context["summary"], channel=context["channel"], context=context)
-    except Exception:  # the customer still hears what happens next
+    except Exception as error:  # the customer still hears what happens next
+        raise_if_database_down(error)
         logger.exception("could not record a hand-off")
     else:
         # The contact centre learns of it after the customer's reply is sent.

@@ -37,6 +37,7 @@ class ActionTicketStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         from actions.diagnostics import tell_ticket
+        from actions.base import raise_if_database_down
         from bot.db import new_session
         from bot.tickets import open_ticket_for
 
@@ -51,7 +52,8 @@ class ActionTicketStatus(Action):
                     tell_ticket(dispatcher, ticket)
                 else:
                     dispatcher.utter_message(response="utter_no_open_ticket", login=login)
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("ticket lookup failed")
             dispatcher.utter_message(response="utter_service_unavailable")
         return []

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of
+from actions.base import DanaFormValidator, channel_of, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
@@ -66,7 +66,8 @@ class ActionFileInvestigation(Action):
                     amount=int(tracker.get_slot("amount")), partner=tracker.get_slot("partner_name"),
                     contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker), now=utcnow())
                 attached = attach_pending(session, tracker.sender_id, "investigation", row.id)
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("filing a payment investigation failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "investigation_failed")

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of
+from actions.base import DanaFormValidator, channel_of, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
@@ -85,7 +85,8 @@ class ActionSubmitRefund(Action):
                     payer_name=tracker.get_slot("full_name"), contact_phone=tracker.get_slot("phone_number"),
                     email=None if email in (None, "-") else email, channel=channel_of(tracker), now=utcnow())
                 attached = attach_pending(session, tracker.sender_id, "refund", refund.id)
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("filing a refund request failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "refund_failed")

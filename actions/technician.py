@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, local_time
+from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, local_time, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.diagnostics import tell_outage, tell_ticket
@@ -67,7 +67,8 @@ class ActionFileTicket(Action):
                     contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker),
                     language=conversation_language(tracker), now=now)
                 tell_ticket(dispatcher, ticket, "utter_ticket_created" if created else "utter_ticket_exists")
-        except Exception:
+        except Exception as error:
+            raise_if_database_down(error)
             logger.exception("filing a technician visit failed")
             dispatcher.utter_message(response="utter_ticket_failed")
             return events + await hand_off(dispatcher, tracker, "ticket_failed")

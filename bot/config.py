@@ -67,6 +67,7 @@ class Limits:
     # for them before the customer is told to write again.
     database_retry_seconds: float = 20.0
     lock_store_retry_seconds: float = 10.0
+    action_retry_seconds: float = 15.0  # an action server dying, the database restarting
 
 
 @dataclass(frozen=True)

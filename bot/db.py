@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeMeta, Session, registry, sessionmaker
 
@@ -42,6 +43,13 @@ def get_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database went away (restart, network, locked file), as opposed to a
+    wrong query: worth trying again in a moment."""
+    return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -1,11 +1,14 @@
-"""When the action server cannot be reached, the customer is told so.
+"""When the action server cannot be reached, the turn waits and then says so.
 
 Rasa 3.6 logs a failed custom action and carries on without its events, so
 the customer would get silence (rasa/core/processor.py ``_run_action``).
 This wraps ``RemoteAction.run`` once per process: on a connection or server
-failure it answers ``utter_service_unavailable`` in the conversation's
-language instead. Slots collected so far stay in the tracker, so nothing the
-customer gave is lost and the form asks again on the next message.
+failure (an action server that died mid-call, the database restarting under
+it — actions answer 500 then, see actions/base.py) the call is repeated for
+up to ``LIMITS.action_retry_seconds``; every action is safe to repeat (filing
+returns the request already filed). Only then does it answer
+``utter_service_unavailable`` in the conversation's language; the slots
+collected so far stay in the tracker (and reach an operator with a hand-off).
 ``ActionExecutionRejection`` (a form rejecting an answer) passes through.
 
 Rasa's Redis lock store gives up on the first connection error, failing every
@@ -17,6 +20,7 @@ Installed by DanaNaturalLanguageGenerator, which Rasa loads at start-up.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -40,14 +44,25 @@ def install() -> None:
     original = RemoteAction.run
 
     async def guarded_run(self: RemoteAction, output_channel, nlg, tracker, domain) -> List[Event]:
-        try:
-            return await original(self, output_channel, nlg, tracker, domain)
-        except ActionExecutionRejection:
-            raise
-        except Exception as error:  # connection refused, timeout, 5xx
-            logger.error("custom action %s failed: %s", self.name(), type(error).__name__)
-            message: Any = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
-            return [create_bot_utterance(message)] if message else []
+        deadline = time.monotonic() + LIMITS.action_retry_seconds
+        delay = 0.25
+        while True:
+            try:
+                return await original(self, output_channel, nlg, tracker, domain)
+            except ActionExecutionRejection:
+                raise
+            except Exception as error:  # connection refused, timeout, 5xx
+                if time.monotonic() + delay <= deadline:
+                    # Another action server (behind the balancer) or the database
+                    # back from a restart will do it; actions are safe to repeat.
+                    logger.warning("custom action %s failed (%s); trying again", self.name(),
+                                   type(error).__name__)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                logger.error("custom action %s failed: %s", self.name(), type(error).__name__)
+                message: Any = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
+                return [create_bot_utterance(message)] if message else []
 
     guarded_run._dana_guard = True  # type: ignore[attr-defined]
     RemoteAction.run = guarded_run  # type: ignore[method-assign]

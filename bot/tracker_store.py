@@ -35,20 +35,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import exc as sa_exc
 
 from bot.config import LIMITS
+from bot.db import database_unavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # Attribute set on a tracker: how many of its events are already stored.
 _STORED = "_dana_stored_events"
-# Errors that mean "the database went away", not "the query is wrong".
-RETRYABLE = (sa_exc.OperationalError, sa_exc.InterfaceError)
-
-
-def is_disconnect(error: BaseException) -> bool:
-    return isinstance(error, RETRYABLE) or (
-        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
-
-
 async def retry_on_disconnect(operation: Callable[[int], Awaitable[T]], what: str,
                               seconds: Optional[float] = None) -> T:
     """Run ``operation(attempt)``; on a lost database connection wait and try
@@ -60,7 +52,7 @@ async def retry_on_disconnect(operation: Callable[[int], Awaitable[T]], what: st
         try:
             return await operation(attempt)
         except sa_exc.SQLAlchemyError as error:
-            if not is_disconnect(error) or time.monotonic() + delay > deadline:
+            if not database_unavailable(error) or time.monotonic() + delay > deadline:
                 raise
             logger.warning("database unavailable while %s (attempt %s): %s; retrying",
                            what, attempt + 1, type(error).__name__)

@@ -31,6 +31,14 @@ export DANA_LOCK_STORE="${DANA_LOCK_STORE:-in_memory}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
 export REDIS_PORT="${REDIS_PORT:-6379}"
 export REDIS_LOCK_DB="${REDIS_LOCK_DB:-1}"
+# The local cluster (scripts/cluster.sh): public balancer address, internal
+# ports from a base (rasa-N = base+N, actions = base+50+N), its own directory
+# (pids, logs, API token) and PostgreSQL database.
+export DANA_CLUSTER_HOST="${DANA_CLUSTER_HOST:-127.0.0.1}"
+export DANA_CLUSTER_PORT="${DANA_CLUSTER_PORT:-8000}"
+export DANA_CLUSTER_BASE_PORT="${DANA_CLUSTER_BASE_PORT:-5100}"
+export DANA_CLUSTER_DIR="${DANA_CLUSTER_DIR:-$ROOT/var/cluster}"
+export DANA_CLUSTER_DB="${DANA_CLUSTER_DB:-dana}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 # Rasa and TensorFlow talk a lot at start-up; keep the console for the customer.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"

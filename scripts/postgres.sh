@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start a local PostgreSQL from Debian's packages for the tests and print its URL.
-# Installs the package when it is missing (needs root, as on CI machines).
+# Start a local PostgreSQL from Debian's packages, make sure database $1
+# (default dana_test) exists and print its URL. Installs the package when it
+# is missing (needs root, as on CI machines). Used by the tests and the cluster.
 set -euo pipefail
+db="${1:-dana_test}"
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   echo "==> installing PostgreSQL (Debian package)" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -16,7 +18,7 @@ fi
 cluster_running || pg_ctlcluster "$version" main start >&2
 runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname='dana'" | grep -q 1 \
   || runuser -u postgres -- psql -qc "CREATE ROLE dana LOGIN SUPERUSER PASSWORD 'dana'" >&2
-runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname='dana_test'" | grep -q 1 \
-  || runuser -u postgres -- psql -qc "CREATE DATABASE dana_test OWNER dana" >&2
+runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
+  || runuser -u postgres -- psql -qc "CREATE DATABASE $db OWNER dana" >&2
 port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
-echo "postgresql://dana:dana@127.0.0.1:${port}/dana_test"
+echo "postgresql://dana:dana@127.0.0.1:${port}/${db}"

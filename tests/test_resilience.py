@@ -8,7 +8,11 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.nlg import DanaNaturalLanguageGenerator
 
 
-async def test_unreachable_action_server_is_answered_not_silent(domain):
+async def test_unreachable_action_server_is_answered_not_silent(domain, monkeypatch):
+    from bot import resilience
+    from bot.config import Limits
+
+    monkeypatch.setattr(resilience, "LIMITS", Limits(action_retry_seconds=0.5))
     nlg = DanaNaturalLanguageGenerator(domain=domain)  # installs the guard
     tracker = DialogueStateTracker.from_events("u", [], slots=domain.slots)
     tracker.update(SlotSet("language", "kk"))
@@ -53,3 +57,31 @@ def test_lock_store_waits_for_a_restarting_redis():
     finally:
         starter.join()
         subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], stdout=subprocess.DEVNULL)
+
+
+async def test_an_action_that_fails_once_is_run_again(domain, monkeypatch):
+    """An action server dying mid-call, or the database restarting under it:
+    the next attempt (another server, the database back) answers."""
+    from rasa.shared.exceptions import RasaException
+
+    from bot import resilience
+    from bot.config import Limits
+
+    nlg = DanaNaturalLanguageGenerator(domain=domain)  # installs the guard
+    monkeypatch.setattr(resilience, "LIMITS", Limits(action_retry_seconds=5))
+    calls = []
+
+    async def flaky(self, output_channel, nlg, tracker, domain):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RasaException("Failed to execute custom action 'action_file_ticket'")
+        return [BotUttered("Заявка №7 оформлена.")]
+
+    # The guard wraps whatever run it found at install time: give it a fresh one.
+    monkeypatch.setattr(RemoteAction, "run", flaky)
+    resilience.install()
+    tracker = DialogueStateTracker.from_events("u", [], slots=domain.slots)
+    action = RemoteAction("action_file_ticket", EndpointConfig("http://127.0.0.1:9/webhook"))
+    events = await action.run(CollectingOutputChannel(), nlg, tracker, domain)
+    assert len(calls) == 2
+    assert [e.text for e in events] == ["Заявка №7 оформлена."]

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Dana on several servers behind one address, on this machine:
+#   Redis (Rasa's lock store) · PostgreSQL (trackers + back office) ·
+#   rasa-1, rasa-2 (one Sanic worker each) · actions-1, actions-2 · HAProxy.
+#
+#   scripts/cluster.sh up | down | status
+#   scripts/cluster.sh kill|start|restart <rasa-1|rasa-2|actions-1|actions-2|balancer|redis|postgres>
+#
+# Ports, directory and database come from DANA_CLUSTER_* (scripts/env.sh), so
+# a second cluster (the soak test's) can run beside yours.
+source "$(dirname "$0")/env.sh"
+
+DIR="$DANA_CLUSTER_DIR"
+LOGS="$DIR/log"
+mkdir -p "$LOGS"
+export DANA_RASA_1_PORT=$((DANA_CLUSTER_BASE_PORT + 1))
+export DANA_RASA_2_PORT=$((DANA_CLUSTER_BASE_PORT + 2))
+export DANA_ACTIONS_PORT=$((DANA_CLUSTER_BASE_PORT + 50))
+export DANA_ACTIONS_1_PORT=$((DANA_CLUSTER_BASE_PORT + 51))
+export DANA_ACTIONS_2_PORT=$((DANA_CLUSTER_BASE_PORT + 52))
+SERVICES=(redis postgres actions-1 actions-2 rasa-1 rasa-2 balancer)
+PUBLIC="http://127.0.0.1:$DANA_CLUSTER_PORT"
+
+die() { echo "cluster: $*" >&2; exit 1; }
+
+pg_version() { ls /usr/lib/postgresql | sort -n | tail -1; }
+
+database_url() { "$ROOT/scripts/postgres.sh" "$DANA_CLUSTER_DB" | tail -1; }
+
+api_token() {
+  if [ -n "${RASA_AUTH_TOKEN:-}" ]; then echo "$RASA_AUTH_TOKEN"; return; fi
+  if [ ! -s "$DIR/api-token" ]; then
+    (umask 077; "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$DIR/api-token")
+  fi
+  cat "$DIR/api-token"
+}
+
+port_of() {
+  case "$1" in
+    rasa-1) echo "$DANA_RASA_1_PORT" ;; rasa-2) echo "$DANA_RASA_2_PORT" ;;
+    actions-1) echo "$DANA_ACTIONS_1_PORT" ;; actions-2) echo "$DANA_ACTIONS_2_PORT" ;;
+    balancer) echo "$DANA_CLUSTER_PORT" ;; redis) echo "$REDIS_PORT" ;;
+    postgres) pg_lsclusters -h | awk -v v="$(pg_version)" '$1==v && $2=="main" {print $3}' ;;
+    *) die "unknown service $1 (one of: ${SERVICES[*]})" ;;
+  esac
+}
+
+health_url() {
+  case "$1" in
+    rasa-*) echo "http://127.0.0.1:$(port_of "$1")/webhooks/health" ;;
+    actions-*) echo "http://127.0.0.1:$(port_of "$1")/health" ;;
+    balancer) echo "$PUBLIC/haproxy/health" ;;
+  esac
+}
+
+healthy() {
+  case "$1" in
+    redis) redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 ;;
+    postgres) pg_isready -q -h 127.0.0.1 -p "$(port_of postgres)" 2>/dev/null ;;
+    # A Rasa server is up when it answers; its readiness (/webhooks/health)
+    # also needs the others, so `status` reports it separately.
+    rasa-*) curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(port_of "$1")/" ;;
+    *) curl -fs -o /dev/null --max-time 3 "$(health_url "$1")" ;;
+  esac
+}
+
+pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
+
+running() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
+
+wait_healthy() {  # name, seconds
+  for _ in $(seq $(($2 * 2))); do
+    healthy "$1" && return 0
+    if [[ "$1" == rasa-* || "$1" == actions-* ]] && ! running "$1"; then
+      die "$1 exited; see $LOGS/$1.log"
+    fi
+    sleep 0.5
+  done
+  die "$1 not healthy after $2 s; see $LOGS/$1.log"
+}
+
+spawn() {  # name, command...: own session so that kill hits it and its children
+  local name=$1; shift
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! >"$DIR/$name.pid"
+}
+
+start() {
+  local name=$1
+  case "$name" in
+    redis)
+      if ! healthy redis; then
+        "$ROOT/scripts/redis.sh" >/dev/null
+        touch "$DIR/redis.owned"  # ours to stop on `down`
+      fi ;;
+    postgres)
+      url=$(database_url)
+      pg_ctlcluster "$(pg_version)" main start 2>/dev/null || true
+      wait_healthy postgres 60
+      DANA_DATABASE_URL="$url" "$PY" -m bot init --seed >/dev/null ;;
+    actions-*)
+      running "$name" && healthy "$name" && return 0
+      DANA_DATABASE_URL="$(database_url)" \
+        spawn "$name" "$VENV/bin/rasa" run actions --actions actions --port "$(port_of "$name")"
+      wait_healthy "$name" 90 ;;
+    rasa-*)
+      running "$name" && healthy "$name" && return 0
+      DANA_DATABASE_URL="$(database_url)" DANA_LOCK_STORE=redis SANIC_WORKERS=1 \
+        ACTION_SERVER_URL="http://127.0.0.1:$DANA_ACTIONS_PORT/webhook" \
+        spawn "$name" "$VENV/bin/rasa" run --enable-api --auth-token "$(api_token)" \
+          -i 127.0.0.1 -p "$(port_of "$name")" -m models/dana.tar.gz \
+          --endpoints endpoints.yml --credentials credentials.yml --cors "*"
+      wait_healthy "$name" 240 ;;
+    balancer)
+      running balancer && healthy balancer && return 0
+      "$ROOT/scripts/haproxy.sh" >/dev/null
+      haproxy -c -q -f "$ROOT/deploy/haproxy.cfg" || die "deploy/haproxy.cfg is invalid"
+      haproxy -D -f "$ROOT/deploy/haproxy.cfg" -p "$DIR/balancer.pid" >>"$LOGS/balancer.log" 2>&1
+      wait_healthy balancer 20 ;;
+    *) die "unknown service $name" ;;
+  esac
+}
+
+stop() {  # name, signal
+  local name=$1 signal=${2:-TERM} pid
+  case "$name" in
+    redis) redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true ;;
+    postgres) pg_ctlcluster "$(pg_version)" main stop -m "$([ "$signal" = KILL ] && echo immediate || echo fast)" ;;
+    *)
+      pid=$(pid_of "$name") || return 0
+      if [ "$name" = balancer ]; then kill "-$signal" "$pid" 2>/dev/null || true
+      else kill "-$signal" -- "-$pid" 2>/dev/null || true; fi
+      for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      rm -f "$DIR/$name.pid" ;;
+  esac
+}
+
+status() {
+  local all=0 state detail
+  for name in "${SERVICES[@]}"; do
+    if healthy "$name"; then state=up; else state=down; all=1; fi
+    detail=""
+    if [[ "$name" == rasa-* ]]; then
+      detail=$(curl -s --max-time 5 "$(health_url "$name")" || true)
+    fi
+    printf '%-10s %-6s pid %-8s port %-6s %s\n' "$name" "$state" "$(pid_of "$name" || echo -)" \
+      "$(port_of "$name")" "$detail"
+  done
+  printf '%-10s %s\n' cluster "$(curl -s --max-time 5 "$PUBLIC/health" || echo unreachable)"
+  return $all
+}
+
+up() {
+  "$ROOT/scripts/setup.sh"
+  api_token >/dev/null
+  for name in "${SERVICES[@]}"; do
+    echo "==> $name" >&2
+    start "$name"
+  done
+  cat <<MSG
+
+Dana's cluster is up at $PUBLIC (two Rasa servers, two action servers, Redis, PostgreSQL).
+  Kazakh:  curl -s $PUBLIC/webhooks/rest/webhook -d '{"sender":"c1","message":"Сәлеметсіз бе, интернет істемей тұр"}'
+  Russian: curl -s $PUBLIC/webhooks/rest/webhook -d '{"sender":"c2","message":"Здравствуйте, пропал интернет"}'
+  Health:  $PUBLIC/health    Widget: $PUBLIC/webhooks/widget/
+  HTTP API token: $( [ -n "${RASA_AUTH_TOKEN:-}" ] && echo 'RASA_AUTH_TOKEN' || echo "$DIR/api-token")
+  Status:  make cluster-status    Stop: make cluster-down    Logs: $LOGS
+MSG
+}
+
+down() {
+  for name in balancer rasa-1 rasa-2 actions-1 actions-2; do stop "$name"; done
+  if [ -e "$DIR/redis.owned" ]; then stop redis; rm -f "$DIR/redis.owned"; fi
+  # PostgreSQL keeps running: it holds the data and may serve other databases.
+  echo "cluster stopped (PostgreSQL left running)"
+}
+
+command=${1:-}
+case "$command" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  kill) [ -n "${2:-}" ] || die "kill what?"; stop "$2" KILL ;;
+  start) [ -n "${2:-}" ] || die "start what?"; start "$2" ;;
+  restart)
+    [ -n "${2:-}" ] || die "restart what?"
+    if [ "$2" = postgres ]; then pg_ctlcluster "$(pg_version)" main restart -m fast; wait_healthy postgres 60
+    else stop "$2"; start "$2"; fi ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
+esac

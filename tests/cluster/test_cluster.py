@@ -1,0 +1,111 @@
+"""The balanced setup as customers and operators see it: one address, both
+languages, any server continues any conversation, a dead server goes unnoticed."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.cluster.conftest import cluster_cli
+
+
+def post(url: str, sender: str, text: str) -> list[str]:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=90) as answer:
+        return [m["text"] for m in json.loads(answer.read()) if m.get("text")]
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Сәлеметсіз бе, интернет істемей тұр", "логиніңізді"),
+    ("Здравствуйте, пропал интернет", "логин «Домашнего интернета»"),
+])
+def test_both_languages_are_answered_through_the_balancer(cluster, text, expected):
+    replies = post(f"{cluster.url}/webhooks/rest/webhook", f"lang-{uuid.uuid4().hex}", text)
+    assert any(expected in reply for reply in replies), replies
+
+
+def test_a_conversation_continues_on_the_other_server(cluster):
+    """Turn 1 on rasa-1, turn 2 on rasa-2: the second knows what the first asked."""
+    sender = f"across-{uuid.uuid4().hex}"
+    first = post(f"http://127.0.0.1:{cluster.base_port + 1}/webhooks/rest/webhook", sender,
+                 "Здравствуйте, пропал интернет")
+    assert any("логин" in reply for reply in first)
+    second = post(f"http://127.0.0.1:{cluster.base_port + 2}/webhooks/rest/webhook", sender, "0851234569")
+    assert any("авари" in reply for reply in second), second  # the outage login, diagnosed
+
+
+def test_every_service_and_the_whole_report_health(cluster):
+    status, whole = get(f"{cluster.url}/health")
+    assert status == 200 and whole["status"] == "ok"
+    assert set(whole["checks"]) == {"model", "database", "lock_store", "action_server"}
+    assert all(check["ok"] for check in whole["checks"].values())
+    assert get(f"{cluster.url}/haproxy/health")[0] == 200
+    for offset in (1, 2):
+        assert get(f"http://127.0.0.1:{cluster.base_port + offset}/webhooks/health")[0] == 200
+    for offset in (51, 52):
+        assert get(f"http://127.0.0.1:{cluster.base_port + offset}/health")[0] == 200
+    assert cluster_cli(cluster, "status").returncode == 0
+
+
+def test_the_http_api_needs_the_token(cluster):
+    tracker = f"{cluster.url}/conversations/someone/tracker"
+    assert get(tracker)[0] == 401
+    assert get(f"{tracker}?token=wrong")[0] == 401
+    assert get(f"{tracker}?token={cluster.token}")[0] == 200
+
+
+def test_the_widget_socket_works_through_the_balancer(cluster):
+    """Long-polling makes many requests for one session: they must all reach
+    the server that holds it (sticky routing), or the session breaks."""
+    import socketio
+
+    async def chat() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        answers: asyncio.Queue = asyncio.Queue()
+        session_id = uuid.uuid4().hex
+        client.on("bot_uttered", lambda data: answers.put_nowait(data.get("text", "")))
+        await client.connect(cluster.url, transports=["polling"], socketio_path="/socket.io")
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.sleep(0.5)
+            texts = []
+            for message in ("Сәлеметсіз бе", "интернет жоқ"):
+                await client.emit("user_uttered", {"message": message, "session_id": session_id})
+                texts.append(await asyncio.wait_for(answers.get(), 60))
+                while not answers.empty():
+                    answers.get_nowait()
+                await asyncio.sleep(0.3)
+            return texts
+        finally:
+            await client.disconnect()
+
+    texts = asyncio.run(chat())
+    assert all(texts) and len(texts) == 2
+
+
+def test_a_killed_server_goes_unnoticed_and_comes_back(cluster):
+    assert cluster_cli(cluster, "kill", "rasa-1").returncode == 0
+    try:
+        for number in range(6):  # round robin would send half of these to rasa-1
+            replies = post(f"{cluster.url}/webhooks/rest/webhook", f"kill-{number}-{uuid.uuid4().hex}",
+                           "Здравствуйте, пропал интернет")
+            assert replies, f"message {number} got no answer with rasa-1 dead"
+        status = cluster_cli(cluster, "status")
+        assert status.returncode != 0 and any(
+            line.startswith("rasa-1") and " down " in line for line in status.stdout.splitlines())
+    finally:
+        assert cluster_cli(cluster, "start", "rasa-1").returncode == 0
+    assert cluster_cli(cluster, "status").returncode == 0

@@ -174,6 +174,67 @@ def cmd_deliver_handoffs(args) -> int:
     return 0
 
 
+def _counts(done) -> str:
+    return ", ".join(f"{kind}: {n}" for kind, n in done.items()) or "nothing"
+
+
+def cmd_purge(args) -> int:
+    from bot.privacy import purge, remove_files
+
+    days = args.older_than_days if args.older_than_days is not None else settings().retention_days
+    cutoff = datetime.now(ASTANA) - timedelta(days=days)
+    with new_session() as session:
+        done = purge(session, cutoff)
+        if args.dry_run:
+            session.rollback()
+            session.info.pop("files_to_remove", None)
+            print(f"would remove data older than {days} days: {_counts(done)}")
+        else:
+            session.commit()
+            remove_files(session)
+            print(f"removed data older than {days} days: {_counts(done)}")
+    return 0
+
+
+def cmd_export_subscriber(args) -> int:
+    from bot.privacy import export_subscriber
+
+    with new_session() as session:
+        data = export_subscriber(session, args.login)
+    if data is None:
+        print(f"no subscriber with login {args.login}", file=sys.stderr)
+        return 1
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        print(f"written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_erase_subscriber(args) -> int:
+    from bot.privacy import erase_subscriber, remove_files
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("refusing to erase without --yes (stdin is not a terminal)", file=sys.stderr)
+            return 2
+        if input(f"Erase the personal data of {args.login}? Type the login to confirm: ").strip() != args.login:
+            print("cancelled")
+            return 1
+    with new_session() as session:
+        with session.begin():
+            done = erase_subscriber(session, args.login)
+        remove_files(session)
+    if done is None:
+        print(f"no subscriber with login {args.login}", file=sys.stderr)
+        return 1
+    print(f"erased: {_counts(done)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +287,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deliver-handoffs", help="re-send undelivered hand-offs to the contact centre webhook")
     p.set_defaults(func=cmd_deliver_handoffs)
+
+    p = sub.add_parser("purge", help="delete conversations and personal data older than the retention period")
+    p.add_argument("--older-than-days", type=int, help="default: DANA_RETENTION_DAYS (90)")
+    p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("export-subscriber", help="everything held about one subscriber, as JSON")
+    p.add_argument("login")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export_subscriber)
+
+    p = sub.add_parser("erase-subscriber", help="erase one subscriber's personal data")
+    p.add_argument("login")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_erase_subscriber)
     return parser
 
 

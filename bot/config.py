@@ -84,6 +84,8 @@ class Settings:
         default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055"))
     )
     log_level: str = field(default_factory=lambda: os.environ.get("DANA_LOG_LEVEL", "INFO"))
+    # Conversations and personal data older than this are purged (python -m bot purge).
+    retention_days: int = field(default_factory=lambda: int(os.environ.get("DANA_RETENTION_DAYS", "90")))
     receipts_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("DANA_RECEIPTS_DIR", ROOT / "var" / "receipts"))
     )

@@ -26,6 +26,8 @@ export DANA_PUBLIC_URL="${DANA_PUBLIC_URL:-}"
 # Contact-centre webhook told of every hand-off (empty: CLI queue only).
 export DANA_HANDOFF_WEBHOOK_URL="${DANA_HANDOFF_WEBHOOK_URL:-}"
 export DANA_HANDOFF_WEBHOOK_SECRET="${DANA_HANDOFF_WEBHOOK_SECRET:-}"
+# Conversations and personal data kept this many days (python -m bot purge).
+export DANA_RETENTION_DAYS="${DANA_RETENTION_DAYS:-90}"
 # in_memory for one Rasa process; redis when several share conversations.
 export DANA_LOCK_STORE="${DANA_LOCK_STORE:-in_memory}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"

@@ -52,10 +52,10 @@ SOAK_LOGIN_PREFIX = "0877"  # cable-cut subscribers created for the run
 
 # (fraction of conversations finished, cluster.sh command, service)
 FAULTS = {
-    "full": [(0.12, "kill", "rasa-1"), (0.22, "start", "rasa-1"),
-             (0.32, "kill", "actions-1"), (0.42, "start", "actions-1"),
-             (0.52, "restart", "postgres"), (0.66, "restart", "redis"),
-             (0.76, "kill", "rasa-2"), (0.84, "start", "rasa-2")],
+    "full": [(0.10, "kill", "rasa-1"), (0.18, "start", "rasa-1"),
+             (0.28, "kill", "actions-1"), (0.34, "start", "actions-1"),
+             (0.44, "restart", "postgres"), (0.54, "restart", "redis"),
+             (0.60, "kill", "rasa-2"), (0.66, "start", "rasa-2")],
     "kill-rasa": [(0.3, "kill", "rasa-1"), (0.6, "start", "rasa-1")],
     "none": [],
 }

@@ -5,9 +5,16 @@ model (same endpoints, SQL tracker store, same action server) driven by C
 concurrent REST conversations in Kazakh and Russian (multi-turn flows with
 questions and answers). Prints p50/p95/p99 latency, messages per second and
 the server's peak memory and CPU per message, side by side. Dana also runs with
-two Sanic workers sharing conversations through Rasa's Redis lock store.
+two Sanic workers sharing conversations through Rasa's Redis lock store, and
+as the local cluster (scripts/cluster.sh: two one-worker servers, two action
+servers, HAProxy, PostgreSQL, Redis) driven through its balancer.
 
-    python -m bench.load [--concurrency 16] [--conversations 160] [--only dana] [--skip-train]
+    python -m bench.load [--concurrency 16] [--conversations 160] [--only dana] [--skip-train] [--postgres]
+
+--postgres puts the one-server rows' trackers and back office on PostgreSQL
+too (the cluster always uses it), so every row pays the same database.
+Ports: BENCH_RASA_PORT (5105, +1 per row), BENCH_ACTION_PORT (5155), REDIS_PORT;
+the cluster row finds free ones.
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import asyncio
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -113,16 +121,17 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 class PeakMemory:
-    """Samples a process tree's memory twice a second while a run lasts."""
+    """Samples the memory of process trees (summed) twice a second while a run lasts."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid, self.rss, self.pss = pid, 0.0, 0.0
+    def __init__(self, *pids: int) -> None:
+        self.pids, self.rss, self.pss = pids, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(0.5):
-            rss, pss = memory_mb(self.pid)
+            sizes = [memory_mb(pid) for pid in self.pids]
+            rss, pss = sum(r for r, _ in sizes), sum(p for _, p in sizes)
             self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
 
     def __enter__(self) -> "PeakMemory":
@@ -189,12 +198,14 @@ def _wait_for_workers(pid: int, workers: int) -> None:
 def run_one(name: str, model: str, workers: int, port: int, action_url: str, args,
             action_pid: int) -> dict:
     tracker_db = OUT / f"{model}-{workers}-tracker.db"
-    env = {**os.environ, "ACTION_SERVER_URL": action_url, "DANA_DATABASE_URL": f"sqlite:///{tracker_db}",
+    database_url = args.database_url or f"sqlite:///{tracker_db}"
+    env = {**os.environ, "ACTION_SERVER_URL": action_url, "DANA_DATABASE_URL": database_url,
            "SANIC_WORKERS": str(workers), "DANA_LOCK_STORE": "redis" if workers > 1 else "in_memory"}
-    for stale in OUT.glob(f"{tracker_db.name}*"):
-        stale.unlink()
-    # Like the project database (bot/db.py), the tracker file runs in WAL mode.
-    sqlite3.connect(tracker_db).execute("PRAGMA journal_mode=WAL").close()
+    if not args.database_url:
+        for stale in OUT.glob(f"{tracker_db.name}*"):
+            stale.unlink()
+        # Like the project database (bot/db.py), the tracker file runs in WAL mode.
+        sqlite3.connect(tracker_db).execute("PRAGMA journal_mode=WAL").close()
     # REST only: the benchmark does not depend on channel credentials.
     (OUT / "credentials.yml").write_text("rest:\n")
     log = open(OUT / f"{model}-{workers}-server.log", "w")
@@ -220,9 +231,58 @@ def run_one(name: str, model: str, workers: int, port: int, action_url: str, arg
         server.wait(30)
 
 
-# (row name, trained config, Sanic workers). Several workers share
-# conversations through Rasa's Redis lock store (scripts/redis.sh starts one).
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _free_base_port() -> int:
+    """A cluster base port whose derived ports (base+1, +2, +50, +51, +52, +90) are free."""
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(20000, 40000, 100)
+        try:
+            for offset in (1, 2, 50, 51, 52, 90):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range for the cluster")
+
+
+def run_cluster(args) -> dict:
+    """The cluster (scripts/cluster.sh, models/dana.tar.gz) on free ports and its
+    own directory, driven through HAProxy; CPU and memory of both Rasa servers
+    plus the balancer, and of both action servers."""
+    directory = OUT / "cluster"
+    env = {**os.environ, "DANA_CLUSTER_PORT": str(_free_port()), "DANA_CLUSTER_BASE_PORT": str(_free_base_port()),
+           "DANA_CLUSTER_DIR": str(directory), "DANA_CLUSTER_DB": args.cluster_db}
+    script = str(ROOT / "scripts" / "cluster.sh")
+    subprocess.run([script, "up"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        pid = lambda name: int((directory / f"{name}.pid").read_text())  # noqa: E731
+        servers = [pid("rasa-1"), pid("rasa-2"), pid("balancer")]
+        actions = [pid("actions-1"), pid("actions-2")]
+        cpu = lambda pids: sum(cpu_seconds(p) for p in pids)  # noqa: E731
+        cpu_before = cpu(servers), cpu(actions)
+        with PeakMemory(*servers) as memory:
+            figures = asyncio.run(drive(f"http://127.0.0.1:{env['DANA_CLUSTER_PORT']}/webhooks/rest/webhook",
+                                        args.concurrency, args.conversations))
+        figures["server_cpu_ms"] = (cpu(servers) - cpu_before[0]) * 1000 / figures["messages"]
+        figures["actions_cpu_ms"] = (cpu(actions) - cpu_before[1]) * 1000 / figures["messages"]
+        figures["rss_mb"], figures["pss_mb"] = memory.rss, memory.pss
+        return figures
+    finally:
+        subprocess.run([script, "down"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+# (row name, trained config, Sanic workers or "cluster"). Several workers share
+# conversations through Rasa's Redis lock store (scripts/redis.sh starts one);
+# the cluster is two one-worker servers behind HAProxy (scripts/cluster.sh).
 VARIANTS = [("dana", "dana", 1), ("dana, 2 workers + Redis lock", "dana", 2),
+            ("dana, 2 servers + HAProxy (cluster)", "dana", "cluster"),
             ("rasa-default", "rasa-default", 1)]
 
 
@@ -232,32 +292,50 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=160)
     parser.add_argument("--only", choices=list(CONFIGS), help="one trained config (all its rows)")
     parser.add_argument("--skip-train", action="store_true", help="reuse bench/out models")
+    parser.add_argument("--postgres", action="store_true",
+                        help="one-server rows on PostgreSQL (scripts/postgres.sh) like the cluster")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the cluster row (needs root)")
+    parser.add_argument("--cluster-db", default="dana_bench", help="the PostgreSQL database of the bench's cluster")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    variants = [v for v in VARIANTS if not args.only or v[1] == args.only]
+    variants = [v for v in VARIANTS if (not args.only or v[1] == args.only)
+                and not (args.no_cluster and v[2] == "cluster")]
     models = list(dict.fromkeys(model for _, model, _ in variants))
     train_s = {m: (None if args.skip_train else train(m, CONFIGS[m])) for m in models}
-    if any(workers > 1 for _, _, workers in variants):
+    if any(workers != 1 for _, _, workers in variants):
         subprocess.run([str(ROOT / "scripts" / "redis.sh")], check=True, stdout=subprocess.DEVNULL)
+    args.database_url = None
+    env = dict(os.environ)
+    if args.postgres:
+        args.database_url = subprocess.run([str(ROOT / "scripts" / "postgres.sh"), args.cluster_db], check=True,
+                                           capture_output=True, text=True).stdout.split()[-1]
+        env["DANA_DATABASE_URL"] = args.database_url
+        subprocess.run([sys.executable, "-m", "bot", "init", "--seed"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
 
     action_port = int(os.environ.get("BENCH_ACTION_PORT", "5155"))
+    rasa_port = int(os.environ.get("BENCH_RASA_PORT", "5105"))
     actions = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        cwd=ROOT, stdout=open(OUT / "actions.log", "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT, env=env, stdout=open(OUT / "actions.log", "w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     results = {}
     try:
         _wait(f"http://127.0.0.1:{action_port}/health", 60)
         for offset, (name, model, workers) in enumerate(variants):
-            results[name] = run_one(name, model, workers, 5105 + offset,
-                                    f"http://127.0.0.1:{action_port}/webhook", args, actions.pid)
+            if workers == "cluster":
+                results[name] = run_cluster(args)
+            else:
+                results[name] = run_one(name, model, workers, rasa_port + offset,
+                                        f"http://127.0.0.1:{action_port}/webhook", args, actions.pid)
             results[name]["train_s"] = train_s[model]
     finally:
         os.killpg(actions.pid, signal.SIGTERM)
         actions.wait(30)
 
-    print(f"\n{args.conversations} conversations, {args.concurrency} concurrent, "
-          f"{os.cpu_count()} cores\n")
+    print(f"\n{args.conversations} conversations, {args.concurrency} concurrent, {os.cpu_count()} cores, "
+          f"one-server rows on {'PostgreSQL' if args.postgres else 'SQLite'}, the cluster on PostgreSQL\n")
     print("| config | full training s | messages | errors | msg/s | p50 ms | p95 ms | p99 ms "
           "| server peak RSS / PSS MB | CPU ms/msg server + actions |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import aiohttp
@@ -24,6 +25,10 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 
 TIMEOUT = 2.0  # seconds per check: a health probe must answer quickly
+# Blocking checks (database, Redis) run here, not on the event loop; a check
+# that hangs past TIMEOUT keeps its thread, so they get their own two threads
+# rather than starving the loop's default executor that Rasa uses.
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dana-health")
 
 
 def _database() -> None:
@@ -65,7 +70,7 @@ class HealthInput(InputChannel):
                     raise RuntimeError("model not loaded")
 
             async def database() -> None:
-                await loop.run_in_executor(None, _database)
+                await loop.run_in_executor(_EXECUTOR, _database)
 
             async def action_server() -> None:
                 url = _action_server_health_url()
@@ -79,7 +84,7 @@ class HealthInput(InputChannel):
             lock_store = getattr(agent, "lock_store", None)
             if isinstance(lock_store, RedisLockStore):
                 async def redis() -> None:
-                    await loop.run_in_executor(None, lock_store.red.ping)
+                    await loop.run_in_executor(_EXECUTOR, lock_store.red.ping)
 
                 checks["lock_store"] = redis
             results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))

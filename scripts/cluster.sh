@@ -18,8 +18,11 @@ export DANA_RASA_2_PORT=$((DANA_CLUSTER_BASE_PORT + 2))
 export DANA_ACTIONS_PORT=$((DANA_CLUSTER_BASE_PORT + 50))
 export DANA_ACTIONS_1_PORT=$((DANA_CLUSTER_BASE_PORT + 51))
 export DANA_ACTIONS_2_PORT=$((DANA_CLUSTER_BASE_PORT + 52))
+export DANA_HAPROXY_STATS_PORT=$((DANA_CLUSTER_BASE_PORT + 90))
 SERVICES=(redis postgres actions-1 actions-2 rasa-1 rasa-2 balancer)
-PUBLIC="http://127.0.0.1:$DANA_CLUSTER_PORT"
+# Where this machine reaches the balancer (a wildcard bind answers on loopback).
+case "$DANA_CLUSTER_HOST" in 0.0.0.0|::|"[::]") reach=127.0.0.1 ;; *) reach=$DANA_CLUSTER_HOST ;; esac
+PUBLIC="http://$reach:$DANA_CLUSTER_PORT"
 
 die() { echo "cluster: $*" >&2; exit 1; }
 
@@ -50,6 +53,8 @@ health_url() {
     rasa-*) echo "http://127.0.0.1:$(port_of "$1")/webhooks/health" ;;
     actions-*) echo "http://127.0.0.1:$(port_of "$1")/health" ;;
     balancer) echo "$PUBLIC/haproxy/health" ;;
+    redis) echo "redis://127.0.0.1:$REDIS_PORT (PING)" ;;
+    postgres) echo "postgresql://127.0.0.1:$(port_of postgres)/$DANA_CLUSTER_DB (pg_isready)" ;;
   esac
 }
 
@@ -64,7 +69,13 @@ healthy() {
   esac
 }
 
-pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
+pid_of() {
+  case "$1" in
+    redis) redis-cli -p "$REDIS_PORT" info server 2>/dev/null | tr -d '\r' | awk -F: '$1=="process_id" {print $2}' | grep . ;;
+    postgres) head -1 "/var/lib/postgresql/$(pg_version)/main/postmaster.pid" 2>/dev/null | grep . ;;
+    *) [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid" ;;
+  esac
+}
 
 running() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
 
@@ -99,12 +110,12 @@ start() {
       wait_healthy postgres 60
       DANA_DATABASE_URL="$url" "$PY" -m bot init --seed >/dev/null ;;
     actions-*)
-      running "$name" && healthy "$name" && return 0
+      if running "$name"; then wait_healthy "$name" 90; return 0; fi
       DANA_DATABASE_URL="$(database_url)" \
         spawn "$name" "$VENV/bin/rasa" run actions --actions actions --port "$(port_of "$name")"
       wait_healthy "$name" 90 ;;
     rasa-*)
-      running "$name" && healthy "$name" && return 0
+      if running "$name"; then wait_healthy "$name" 240; return 0; fi
       DANA_DATABASE_URL="$(database_url)" DANA_LOCK_STORE=redis SANIC_WORKERS=1 \
         ACTION_SERVER_URL="http://127.0.0.1:$DANA_ACTIONS_PORT/webhook" \
         spawn "$name" "$VENV/bin/rasa" run --enable-api --auth-token "$(api_token)" \
@@ -112,7 +123,7 @@ start() {
           --endpoints endpoints.yml --credentials credentials.yml --cors "*"
       wait_healthy "$name" 240 ;;
     balancer)
-      running balancer && healthy balancer && return 0
+      if running balancer; then wait_healthy balancer 20; return 0; fi
       "$ROOT/scripts/haproxy.sh" >/dev/null
       haproxy -c -q -f "$ROOT/deploy/haproxy.cfg" || die "deploy/haproxy.cfg is invalid"
       haproxy -D -f "$ROOT/deploy/haproxy.cfg" -p "$DIR/balancer.pid" >>"$LOGS/balancer.log" 2>&1
@@ -124,7 +135,10 @@ start() {
 stop() {  # name, signal
   local name=$1 signal=${2:-TERM} pid
   case "$name" in
-    redis) redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true ;;
+    redis)
+      if [ "$signal" = KILL ]; then pid=$(pid_of redis) && kill -KILL "$pid" 2>/dev/null || true
+      else redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
+      for _ in $(seq 40); do healthy redis || break; sleep 0.25; done ;;
     postgres) pg_ctlcluster "$(pg_version)" main stop -m "$([ "$signal" = KILL ] && echo immediate || echo fast)" ;;
     *)
       pid=$(pid_of "$name") || return 0
@@ -136,18 +150,27 @@ stop() {  # name, signal
   esac
 }
 
-status() {
-  local all=0 state detail
+probe() {  # what a service's health URL answers: "HTTP code body"
+  local url; url=$(health_url "$1")
+  case "$1" in
+    redis|postgres) healthy "$1" && echo "$url ok" || echo "$url no answer" ;;
+    *)
+      local answer
+      if answer=$(curl -s --max-time 5 -w '\n%{http_code}' "$url" 2>/dev/null); then
+        echo "$url $(tail -1 <<<"$answer") $(sed '$d' <<<"$answer" | tr -d '\n' | head -c 300)"
+      else echo "$url no answer"; fi ;;
+  esac
+}
+
+status() {  # name, up/down, pid, health URL and what it answered; 0 when all are up
+  local all=0 state
   for name in "${SERVICES[@]}"; do
     if healthy "$name"; then state=up; else state=down; all=1; fi
-    detail=""
-    if [[ "$name" == rasa-* ]]; then
-      detail=$(curl -s --max-time 5 "$(health_url "$name")" || true)
-    fi
-    printf '%-10s %-6s pid %-8s port %-6s %s\n' "$name" "$state" "$(pid_of "$name" || echo -)" \
-      "$(port_of "$name")" "$detail"
+    printf '%-10s %-5s pid %-8s %s\n' "$name" "$state" "$(pid_of "$name" || echo -)" "$(probe "$name")"
   done
-  printf '%-10s %s\n' cluster "$(curl -s --max-time 5 "$PUBLIC/health" || echo unreachable)"
+  local whole
+  whole=$(curl -s --max-time 5 -w ' (%{http_code})' "$PUBLIC/health") || whole="$PUBLIC/health no answer"
+  printf '%-10s %s\n' cluster "$whole"
   return $all
 }
 
@@ -158,13 +181,15 @@ up() {
     echo "==> $name" >&2
     start "$name"
   done
+  if [ -n "${RASA_AUTH_TOKEN:-}" ]; then token_from='$RASA_AUTH_TOKEN'; token_shell='$RASA_AUTH_TOKEN'
+  else token_from="$DIR/api-token, mode 600"; token_shell="\$(cat $DIR/api-token)"; fi
   cat <<MSG
 
 Dana's cluster is up at $PUBLIC (two Rasa servers, two action servers, Redis, PostgreSQL).
   Kazakh:  curl -s $PUBLIC/webhooks/rest/webhook -d '{"sender":"c1","message":"Сәлеметсіз бе, интернет істемей тұр"}'
   Russian: curl -s $PUBLIC/webhooks/rest/webhook -d '{"sender":"c2","message":"Здравствуйте, пропал интернет"}'
-  Health:  $PUBLIC/health    Widget: $PUBLIC/webhooks/widget/
-  HTTP API token: $( [ -n "${RASA_AUTH_TOKEN:-}" ] && echo 'RASA_AUTH_TOKEN' || echo "$DIR/api-token")
+  Health:  $PUBLIC/health    Widget: $PUBLIC/webhooks/widget/    Balancer stats: http://127.0.0.1:$DANA_HAPROXY_STATS_PORT/
+  HTTP API (token: $token_from): curl -s "$PUBLIC/conversations/c1/tracker?token=$token_shell"
   Status:  make cluster-status    Stop: make cluster-down    Logs: $LOGS
 MSG
 }
@@ -177,14 +202,16 @@ down() {
 }
 
 command=${1:-}
+if [[ "$command" =~ ^(kill|start|restart)$ ]]; then
+  [[ " ${SERVICES[*]} " == *" ${2:-?} "* ]] || die "$command what? one of: ${SERVICES[*]}"
+fi
 case "$command" in
   up) up ;;
   down) down ;;
   status) status ;;
-  kill) [ -n "${2:-}" ] || die "kill what?"; stop "$2" KILL ;;
-  start) [ -n "${2:-}" ] || die "start what?"; start "$2" ;;
+  kill) stop "$2" KILL ;;
+  start) start "$2" ;;
   restart)
-    [ -n "${2:-}" ] || die "restart what?"
     if [ "$2" = postgres ]; then pg_ctlcluster "$(pg_version)" main restart -m fast; wait_healthy postgres 60
     else stop "$2"; start "$2"; fi ;;
   *) sed -n '2,9p' "$0"; exit 2 ;;

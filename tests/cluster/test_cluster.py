@@ -21,11 +21,16 @@ def post(url: str, sender: str, text: str) -> list[str]:
 
 
 def get(url: str) -> tuple[int, dict]:
+    """Status and JSON body ({} when the body is not JSON, e.g. HAProxy's monitor page)."""
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:
-            return answer.status, json.loads(answer.read() or b"{}")
+            status, body = answer.status, answer.read()
     except urllib.error.HTTPError as error:
-        return error.code, {}
+        status, body = error.code, error.read()
+    try:
+        return status, json.loads(body or b"{}")
+    except ValueError:
+        return status, {}
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -57,7 +62,12 @@ def test_every_service_and_the_whole_report_health(cluster):
         assert get(f"http://127.0.0.1:{cluster.base_port + offset}/webhooks/health")[0] == 200
     for offset in (51, 52):
         assert get(f"http://127.0.0.1:{cluster.base_port + offset}/health")[0] == 200
-    assert cluster_cli(cluster, "status").returncode == 0
+    status = cluster_cli(cluster, "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    lines = {line.split()[0]: line for line in status.stdout.splitlines()}
+    for name in ("rasa-1", "rasa-2", "actions-1", "actions-2", "balancer", "redis", "postgres"):
+        assert " up " in lines[name] and " pid - " not in lines[name], lines[name]
+    assert '"status":"ok"' in lines["rasa-1"].replace(" ", "")  # its readiness answer
 
 
 def test_the_http_api_needs_the_token(cluster):
@@ -65,6 +75,12 @@ def test_the_http_api_needs_the_token(cluster):
     assert get(tracker)[0] == 401
     assert get(f"{tracker}?token=wrong")[0] == 401
     assert get(f"{tracker}?token={cluster.token}")[0] == 200
+
+
+def test_socket_io_sessions_are_pinned_to_one_server(cluster):
+    with urllib.request.urlopen(f"{cluster.url}/socket.io/?EIO=4&transport=polling", timeout=30) as answer:
+        cookie = answer.headers.get("Set-Cookie", "")
+    assert cookie.startswith("DANA_SRV=rasa-"), cookie
 
 
 def test_the_widget_socket_works_through_the_balancer(cluster):
@@ -94,6 +110,37 @@ def test_the_widget_socket_works_through_the_balancer(cluster):
 
     texts = asyncio.run(chat())
     assert all(texts) and len(texts) == 2
+
+
+def test_the_widget_websocket_passes_the_balancer(cluster):
+    """Browsers move the widget to a websocket. python-engineio's websocket
+    client needs a newer aiohttp than Rasa pins, so this speaks the Engine.IO 4
+    / Socket.IO 5 text frames itself over aiohttp's websocket."""
+    import aiohttp
+
+    async def chat() -> list[str]:
+        session_id = uuid.uuid4().hex
+        ws_url = cluster.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, timeout=30) as ws:
+            assert (await ws.receive_str(timeout=30)).startswith("0{")  # Engine.IO open
+            await ws.send_str("40")  # Socket.IO connect
+            assert (await ws.receive_str(timeout=30)).startswith("40")
+            await ws.send_str("42" + json.dumps(["session_request", {"session_id": session_id}]))
+            await ws.send_str("42" + json.dumps(["user_uttered", {"message": "Здравствуйте, пропал интернет",
+                                                                  "session_id": session_id}]))
+            texts: list[str] = []
+            while not any("логин" in text for text in texts):  # the intro, then the login question
+                frame = await ws.receive_str(timeout=60)
+                if frame == "2":  # server ping
+                    await ws.send_str("3")
+                elif frame.startswith("42"):
+                    event, data = json.loads(frame[2:])[:2]
+                    if event == "bot_uttered" and data.get("text"):
+                        texts.append(data["text"])
+            return texts
+
+    texts = asyncio.run(chat())
+    assert texts[0].startswith("Извините"), texts  # answered in Russian
 
 
 def test_a_killed_server_goes_unnoticed_and_comes_back(cluster):

@@ -182,6 +182,9 @@ def cmd_purge(args) -> int:
     from bot.privacy import purge, remove_files
 
     days = args.older_than_days if args.older_than_days is not None else settings().retention_days
+    if days < 0:
+        print("--older-than-days must be 0 or more", file=sys.stderr)
+        return 2
     cutoff = datetime.now(ASTANA) - timedelta(days=days)
     with new_session() as session:
         done = purge(session, cutoff)
@@ -197,12 +200,12 @@ def cmd_purge(args) -> int:
 
 
 def cmd_export_subscriber(args) -> int:
-    from bot.privacy import export_subscriber
+    from bot.privacy import export_subscriber, mask_login
 
     with new_session() as session:
         data = export_subscriber(session, args.login)
     if data is None:
-        print(f"no subscriber with login {args.login}", file=sys.stderr)
+        print(f"no subscriber with login {mask_login(args.login)}", file=sys.stderr)
         return 1
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if args.out:
@@ -214,24 +217,42 @@ def cmd_export_subscriber(args) -> int:
     return 0
 
 
-def cmd_erase_subscriber(args) -> int:
+def _erase(login: str, *, dry_run: bool):
     from bot.privacy import erase_subscriber, remove_files
 
+    with new_session() as session:  # one transaction: all of it or nothing
+        done = erase_subscriber(session, login)
+        if dry_run or done is None:
+            session.rollback()
+            session.info.pop("files_to_remove", None)
+            return done
+        session.commit()
+        remove_files(session)
+    return done
+
+
+def cmd_erase_subscriber(args) -> int:
+    from bot.privacy import mask_login
+
+    who = mask_login(args.login)
     if not args.yes:
         if not sys.stdin.isatty():
             print("refusing to erase without --yes (stdin is not a terminal)", file=sys.stderr)
             return 2
-        if input(f"Erase the personal data of {args.login}? Type the login to confirm: ").strip() != args.login:
-            print("cancelled")
+        # Counted in a transaction that is rolled back: nothing is held open while the operator reads.
+        done = _erase(args.login, dry_run=True)
+        if done is None:
+            print(f"no subscriber with login {who}", file=sys.stderr)
             return 1
-    with new_session() as session:
-        with session.begin():
-            done = erase_subscriber(session, args.login)
-        remove_files(session)
+        print(f"would erase for {who}: {_counts(done)}")
+        if input("Type the login to confirm: ").strip() != args.login:
+            print("cancelled, nothing changed")
+            return 1
+    done = _erase(args.login, dry_run=False)
     if done is None:
-        print(f"no subscriber with login {args.login}", file=sys.stderr)
+        print(f"no subscriber with login {who}", file=sys.stderr)
         return 1
-    print(f"erased: {_counts(done)}")
+    print(f"erased for {who}: {_counts(done)}")
     return 0
 
 
@@ -288,8 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deliver-handoffs", help="re-send undelivered hand-offs to the contact centre webhook")
     p.set_defaults(func=cmd_deliver_handoffs)
 
-    p = sub.add_parser("purge", help="delete conversations and personal data older than the retention period")
-    p.add_argument("--older-than-days", type=int, help="default: DANA_RETENTION_DAYS (90)")
+    p = sub.add_parser(
+        "purge", help="delete conversations and personal data older than the retention period (docs/privacy.md)",
+        description="Deletes whole conversations whose last event is older than N days, and older receipts "
+                    "(files too), consents and closed callbacks; closed refunds, investigations, tickets and "
+                    "hand-offs older than N days keep ids, amounts, dates and statuses but lose names, phones, "
+                    "e-mails, receipts and summaries. Open requests are never touched. One transaction.")
+    p.add_argument("--older-than-days", type=int, metavar="N", help="default: DANA_RETENTION_DAYS (90)")
     p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
     p.set_defaults(func=cmd_purge)
 
@@ -298,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export_subscriber)
 
-    p = sub.add_parser("erase-subscriber", help="erase one subscriber's personal data")
+    p = sub.add_parser(
+        "erase-subscriber", help="erase one subscriber's personal data (docs/privacy.md)",
+        description="Deletes the conversations linked to LOGIN (by its requests or by mentioning it), their "
+                    "receipts (files too), callbacks and consents; anonymises hand-offs and the subscriber's "
+                    "requests (ids, amounts, dates, statuses stay); erases the subscriber's name, phone and "
+                    "address but keeps the row (the login is the billing contract). Asks first unless --yes.")
     p.add_argument("login")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_erase_subscriber)

@@ -10,18 +10,24 @@
 * ``export_subscriber(login)``: everything held about one subscriber, for a
   data-access request: the subscriber row, their requests, and the
   conversations linked to them (by a request's conversation id, or because
-  the login appears in the conversation).
-* ``erase_subscriber(login)``: the same conversations, receipts, callbacks,
-  consents and hand-offs deleted; requests anonymised as in ``purge`` (open
-  ones too: the person asked); the subscriber's name, phone and address
-  erased. The row itself stays: the login is the billing system's contract
-  number, not Dana's to delete.
+  the login appears in the conversation). A refund where they are only the
+  *wrong* login (someone else paid to them by mistake) is listed without the
+  payer's name, phone, e-mail or conversation: that is the payer's data.
+* ``erase_subscriber(login)``: the same conversations, receipts, callbacks
+  and consents deleted, hand-offs anonymised; their requests anonymised as in
+  ``purge`` (open ones too: the person asked) — but not refunds where they
+  are only the wrong login, whose personal fields are the payer's; the
+  subscriber's name, phone and address erased. The row itself stays: the
+  login is the billing system's contract number, not Dana's to delete, and
+  tickets reference it (a foreign key); without a name it says nothing about
+  the person.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,6 +38,7 @@ from bot.models import (CallbackRequest, Consent, Handoff, PaymentInvestigation,
                         Subscriber, TechnicianTicket)
 
 ERASED = "[erased]"
+WITHHELD = "[another person's data]"
 # Personal fields of the records that are kept, and what replaces them.
 PERSONAL_FIELDS = {
     RefundRequest: {"payer_name": ERASED, "contact_phone": ERASED, "email": None, "receipt_path": None},
@@ -39,7 +46,10 @@ PERSONAL_FIELDS = {
     TechnicianTicket: {"contact_phone": None},
     Handoff: {"summary": "", "context": None},
 }
-OPEN = ("open", "scheduled")
+# Not finished yet (bot/__main__.py LISTINGS): a technician still has to come,
+# a refund still has to be paid, an operator is still talking to the customer —
+# they need the name and phone, so retention leaves these alone.
+OPEN = ("open", "scheduled", "approved", "taken")
 
 
 def _has_events(session: Session) -> bool:
@@ -59,12 +69,20 @@ def _delete_conversations(session: Session, senders: Iterable[str]) -> int:
     return deleted
 
 
+def mask_login(login: str) -> str:
+    """What the CLI prints instead of a login: enough to tell two apart."""
+    return login[:3] + "*" * max(len(login) - 5, 1) + login[-2:] if len(login) > 5 else "***"
+
+
 def _anonymise(session: Session, rows: Iterable[Any]) -> int:
+    """Counts only rows that still held something, so a second purge reports 0."""
     count = 0
     for row in rows:
-        for field, value in PERSONAL_FIELDS[type(row)].items():
-            setattr(row, field, value)
-        count += 1
+        fields = PERSONAL_FIELDS[type(row)]
+        if any(getattr(row, field) != value for field, value in fields.items()):
+            for field, value in fields.items():
+                setattr(row, field, value)
+            count += 1
     return count
 
 
@@ -80,9 +98,18 @@ def _remove_receipts(session: Session, receipts: Iterable[Receipt]) -> int:
 
 
 def remove_files(session: Session) -> None:
-    """After a commit: delete the receipt files whose rows were deleted."""
-    for path in session.info.pop("files_to_remove", []):
-        path.unlink(missing_ok=True)
+    """After a commit: delete the receipt files whose rows were deleted. Files
+    are named by their sha256, so the same photo sent in two conversations is
+    one file: it stays while another receipt row still points at it."""
+    doomed = session.info.pop("files_to_remove", [])
+    if not doomed:
+        return
+    still_used = set(session.execute(select(Receipt.path).where(
+        Receipt.path.in_({str(p) for p in doomed}))).scalars())
+    session.rollback()  # end the read; nothing was written since the commit
+    for path in doomed:
+        if str(path) not in still_used:
+            path.unlink(missing_ok=True)
 
 
 def _receipt_of_open_request(session: Session, receipt: Receipt) -> bool:
@@ -93,7 +120,7 @@ def _receipt_of_open_request(session: Session, receipt: Receipt) -> bool:
 
 def purge(session: Session, cutoff: datetime) -> Counter:
     """Delete or anonymise what is older than ``cutoff`` (see the module doc)."""
-    done: Counter = Counter()
+    done: Counter = Counter({"conversations": 0, "conversation events": 0})
     if _has_events(session):
         stale = session.execute(text("SELECT sender_id FROM events GROUP BY sender_id "
                                      "HAVING MAX(timestamp) < :cutoff"), {"cutoff": cutoff.timestamp()})
@@ -124,15 +151,42 @@ def _requests_of(session: Session, login: str) -> dict[str, list]:
     }
 
 
+def _readable(data: str | None) -> str:
+    """Rasa stores events as ASCII JSON: «а0861…» is «\\u04300861…», whose
+    escape digits would glue onto the login."""
+    try:
+        return json.dumps(json.loads(data or "null"), ensure_ascii=False)
+    except ValueError:
+        return data or ""
+
+
+def _payer_is_other(refund: RefundRequest, login: str) -> bool:
+    """Someone else paid to this login by mistake: the refund's name, phone,
+    e-mail and conversation are that payer's, not this subscriber's."""
+    return refund.right_login != login
+
+
 def linked_conversations(session: Session, login: str) -> set[str]:
-    """Conversations about this subscriber: named by a request, or mentioning the login."""
+    """Conversations about this subscriber: named by one of their requests, or
+    mentioning the login — except conversations that belong to another
+    subscriber's request (a payer naming this login as the wrong one)."""
     requests = _requests_of(session, login)
-    senders = {r.conversation_id for kind in ("refunds", "investigations") for r in requests[kind]}
+    own = {r.conversation_id for r in requests["investigations"]}
+    own |= {r.conversation_id for r in requests["refunds"] if not _payer_is_other(r, login)}
+    mentioned: set[str] = set()
     if _has_events(session):
-        found = session.execute(text("SELECT DISTINCT sender_id FROM events WHERE data LIKE :pattern"),
-                                {"pattern": f"%{login}%"})
-        senders |= {row[0] for row in found}
-    return senders
+        # LIKE narrows it down in the database; the regex drops a login that is
+        # only part of a longer number (a phone, a card, another login).
+        whole = re.compile(rf"(?<!\d){re.escape(login)}(?!\d)")
+        escaped = login.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = session.execute(text("SELECT sender_id, data FROM events WHERE data LIKE :pattern ESCAPE '\\'"),
+                                {"pattern": f"%{escaped}%"})
+        mentioned = {sender for sender, data in found if whole.search(_readable(data))}
+    others = set(session.execute(select(RefundRequest.conversation_id).where(
+        RefundRequest.right_login != login, RefundRequest.conversation_id.in_(mentioned))).scalars())
+    others |= set(session.execute(select(PaymentInvestigation.conversation_id).where(
+        PaymentInvestigation.login != login, PaymentInvestigation.conversation_id.in_(mentioned))).scalars())
+    return own | (mentioned - others)
 
 
 def _by_conversation(session: Session, model: Any, senders: set[str]) -> list:
@@ -149,6 +203,22 @@ def _row(row: Any) -> dict:
     return out
 
 
+def _refund_for(refund: RefundRequest, login: str) -> dict:
+    out = _row(refund)
+    if _payer_is_other(refund, login):
+        for field in (*PERSONAL_FIELDS[RefundRequest], "conversation_id", "right_login"):
+            out[field] = WITHHELD if out[field] is not None else None
+    return out
+
+
+def _event(data: str) -> dict:
+    """Rasa's event as stored, plus its unix timestamp as an ISO time."""
+    event = json.loads(data)
+    if isinstance(event.get("timestamp"), (int, float)):
+        event["time"] = datetime.fromtimestamp(event["timestamp"], timezone.utc).isoformat()
+    return event
+
+
 def export_subscriber(session: Session, login: str) -> dict | None:
     subscriber = session.get(Subscriber, login)
     if subscriber is None:
@@ -158,10 +228,11 @@ def export_subscriber(session: Session, login: str) -> dict | None:
     if senders and _has_events(session):
         for sender in sorted(senders):
             rows = session.execute(text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender})
-            conversations[sender] = [json.loads(row[0]) for row in rows]
+            conversations[sender] = [_event(row[0]) for row in rows]
     return {
         "subscriber": _row(subscriber),
-        **{kind: [_row(r) for r in rows] for kind, rows in _requests_of(session, login).items()},
+        **{kind: [_refund_for(r, login) if kind == "refunds" else _row(r) for r in rows]
+           for kind, rows in _requests_of(session, login).items()},
         **{kind: [_row(r) for r in _by_conversation(session, model, senders)]
            for kind, model in (("callbacks", CallbackRequest), ("consents", Consent),
                                ("handoffs", Handoff), ("receipts", Receipt))},
@@ -177,12 +248,14 @@ def erase_subscriber(session: Session, login: str) -> Counter | None:
     senders = linked_conversations(session, login)
     done["receipts"] = _remove_receipts(session, _by_conversation(session, Receipt, senders))
     for model, label in ((CallbackRequest, "callbacks"), (Consent, "consents")):
+        done[label] = 0
         for row in _by_conversation(session, model, senders):
             session.delete(row)
             done[label] += 1
     done["hand-offs anonymised"] = _anonymise(session, _by_conversation(session, Handoff, senders))
     for kind, rows in _requests_of(session, login).items():
-        done[f"{kind} anonymised"] = _anonymise(session, rows)
+        done[f"{kind} anonymised"] = _anonymise(
+            session, [r for r in rows if kind != "refunds" or not _payer_is_other(r, login)])
     done["conversations"] = len(senders)
     done["conversation events"] = _delete_conversations(session, senders)
     subscriber.full_name, subscriber.contact_phone, subscriber.address = ERASED, None, None

@@ -1,6 +1,7 @@
 """Money amounts in tenge: «15 000 тг», «5 мың», «пять тысяч двести» → int."""
 from __future__ import annotations
 
+import math
 import re
 
 from bot.language.normalise import fold_word
@@ -23,21 +24,26 @@ _UNITS = {
 _HUNDRED = {"жуз"}  # Kazakh «жүз» multiplies what stands before it
 _THOUSAND = {"мын", "тысяча", "тысячи", "тысяч", "тыс", "тысячу", "к", "k", "т"}
 _MILLION = {"миллион", "миллиона", "миллионов", "млн"}
-_CURRENCY = {"тг", "тенге", "тенгe", "теннге", "тнг", "kzt", "тгн", "₸", "тенгеге", "тенгени"}
+_CURRENCY = {"тг", "тенге", "тенгe", "теннге", "тнг", "кзт", "тгн", "₸", "тенгеге", "тенгени"}
 _KEYWORDS = re.compile(
     r"(сумм|сома|сомас|оплатил|заплатил|перевел|перевёл|положил|закинул|"
     r"толедим|толеп|салдым|аудардым|жибердим)",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?|[^\W\d_]+|₸", re.UNICODE)
+_MAGNITUDES = _HUNDRED | _THOUSAND | _MILLION
+_TOKEN = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)*|[^\W\d_]+|₸", re.UNICODE)
+_GROUPED = re.compile(r"\d+(?:[.,]\d{3})+")  # «15,000», «1.000.000»: thousands, not decimals
 
 
 def _number_token(folded: str) -> float | None:
     if folded and folded[0].isdigit():
+        compact = re.sub(r"[\s\u00a0\u202f]", "", folded)
+        compact = re.sub(r"[.,]", "", compact) if _GROUPED.fullmatch(compact) else compact.replace(",", ".")
         try:
-            return float(re.sub(r"[\s\u00a0\u202f]", "", folded).replace(",", "."))
+            value = float(compact)
         except ValueError:
             return None
+        return value if math.isfinite(value) else None  # hundreds of digits overflow
     return None
 
 
@@ -90,7 +96,9 @@ def find_amounts(text: str, bare_ok: bool = False) -> list[tuple[int, int, int]]
         while j < len(tokens) and (
             _number_token(tokens[j][2]) is not None
             or tokens[j][2] in _UNITS
-            or (run and tokens[j][2] in _HUNDRED | _THOUSAND | _MILLION)
+            # «мың бес жүз», «тысяча двести» may start with the word; «5к» but «он к оператору»
+            or (tokens[j][2] in _MAGNITUDES
+                and (len(tokens[j][2]) > 1 or (run and _number_token(run[-1]) is not None)))
         ):
             run.append(tokens[j][2])
             j += 1
@@ -103,7 +111,8 @@ def find_amounts(text: str, bare_ok: bool = False) -> list[tuple[int, int, int]]
             end = tokens[j][1]
         value = _words_value(run)
         digits_only = all(_number_token(t) is not None for t in run)
-        has_magnitude = any(t in _THOUSAND | _MILLION | _HUNDRED for t in run)
+        # A lone «мың» is «мың рахмет» (thanks a lot) unless a currency follows.
+        has_magnitude = len(run) > 1 and any(t in _MAGNITUDES for t in run)
         first_digits = re.sub(r"\D", "", run[0]) if digits_only else ""
         looks_like_id = digits_only and (first_digits.startswith("0") or len(first_digits) > 7)
         is_money = value is not None and value > 0 and not looks_like_id and (

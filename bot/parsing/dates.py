@@ -60,7 +60,10 @@ def _past(day: int, month: int, today: date, year: int | None = None) -> date | 
     except ValueError:
         return None
     if year is None and candidate > today:
-        candidate = candidate.replace(year=today.year - 1)
+        try:
+            candidate = candidate.replace(year=today.year - 1)
+        except ValueError:  # 29 February named early in a leap year: no such day last year
+            return None
     return candidate
 
 

@@ -11,7 +11,7 @@ PHONE = re.compile(
 
 def normalise_phone(text: str) -> str | None:
     """The number as +77XXXXXXXXX, or None when it is not a KZ mobile."""
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)  # \d would keep «٠»-style digits in the result
     if len(digits) == 11 and digits[0] in "78":
         digits = digits[1:]
     if len(digits) == 10 and digits[0] == "7":

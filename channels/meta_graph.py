@@ -7,12 +7,12 @@ The body builders are plain functions so they can be tested without a server.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 
+from bot.log_privacy import tag  # noqa: F401 — one masking module for every log line
 from channels.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -32,11 +32,6 @@ RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 class TooBig(Exception):
     """The file is over the receipt size cap; it was not read in full."""
-
-
-def tag(value: Text) -> Text:
-    """A stable, non-reversible tag for logs: ids and phone numbers stay out."""
-    return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
 def short_title(title: Any) -> Text:

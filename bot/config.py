@@ -68,6 +68,13 @@ class Limits:
     database_retry_seconds: float = 20.0
     lock_store_retry_seconds: float = 10.0
     action_retry_seconds: float = 15.0  # an action server dying, the database restarting
+    # Messages one sender may send per window (bot/rate_limit.py). A fast typist
+    # or a customer clicking through buttons sends a few a minute; 20 is only
+    # reached by a script or a stuck client, whose flood would otherwise hold
+    # the sender's lock and a CPU core. Override: DANA_RATE_LIMIT=<messages>/<seconds>.
+    rate_limit_messages: int = 20
+    rate_limit_window_seconds: int = 60
+    max_rest_body_bytes: int = 64 * 1024  # REST channel: a message is at most 2000 characters
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Settings:
     log_level: str = field(default_factory=lambda: os.environ.get("DANA_LOG_LEVEL", "INFO"))
     # Conversations and personal data older than this are purged (python -m bot purge).
     retention_days: int = field(default_factory=lambda: int(os.environ.get("DANA_RETENTION_DAYS", "90")))
+    # (messages, seconds) per sender; "off" disables the limit (load benches).
+    rate_limit: tuple = field(default_factory=lambda: _rate_limit(os.environ.get("DANA_RATE_LIMIT", "")))
     receipts_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("DANA_RECEIPTS_DIR", ROOT / "var" / "receipts"))
     )
@@ -93,6 +102,16 @@ class Settings:
 
 POLICY = Policy()
 LIMITS = Limits()
+
+
+def _rate_limit(value: str) -> tuple:
+    """«20/60» → (20, 60); empty → the Limits default; «off» → (0, 0)."""
+    if value.strip().lower() == "off":
+        return (0, 0)
+    if not value.strip():
+        return (LIMITS.rate_limit_messages, LIMITS.rate_limit_window_seconds)
+    messages, _, seconds = value.partition("/")
+    return (int(messages), int(seconds or LIMITS.rate_limit_window_seconds))
 
 
 def settings() -> Settings:
@@ -134,4 +153,6 @@ def response_placeholders() -> dict[str, str]:
         "investigation_days": str(p.investigation_days),
         "password_wait_minutes": str(p.password_wait_minutes),
         "reboot_minutes": str(p.reboot_minutes),
+        # The wait a rate-limited sender is told, in whole minutes (at least one).
+        "rate_limit_minutes": str(max(1, -(-settings().rate_limit[1] // 60))),
     }

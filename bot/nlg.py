@@ -15,7 +15,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import resilience, speedups
+from bot import message_guard, resilience, speedups
 from bot.config import response_placeholders
 
 
@@ -26,6 +26,7 @@ class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         super().__init__((domain or Domain.empty()).responses)
         self.placeholders = response_placeholders()
         resilience.install()
+        message_guard.install()
         speedups.install()
 
     async def generate(

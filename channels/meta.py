@@ -67,8 +67,18 @@ def signature_ok(body: bytes, header: Optional[Text], secret: Text) -> bool:
     return hmac.compare_digest(expected.encode(), (header or "").strip().lower().encode())
 
 
+def _dict(value: Any) -> Dict[Text, Any]:
+    """A delivery's object, or {} when a field has another type (a signed body
+    from Meta never has one, a replayed or forged-by-a-test one may)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _messaging(platform: Text, event: Dict[Text, Any]) -> List[Incoming]:
-    user = str((event.get("sender") or {}).get("id") or "")
+    user = str(_dict(event.get("sender")).get("id") or "")
     message, postback = event.get("message"), event.get("postback")
     if not user:
         return []
@@ -80,13 +90,13 @@ def _messaging(platform: Text, event: Dict[Text, Any]) -> List[Incoming]:
         return []  # delivery and read receipts, reactions, the page's own messages
     mid = str(message.get("mid") or f"{user}:{event.get('timestamp')}")
     key = f"{platform}:{mid}"
-    quick = (message.get("quick_reply") or {}).get("payload")
+    quick = _dict(message.get("quick_reply")).get("payload")
     if quick or message.get("text"):
         return [Incoming(platform, user, key, text=str(quick or message["text"]))]
-    attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
-    files = [str((a.get("payload") or {}).get("url")) for a in attachments
-             if a.get("type") in ("image", "file") and (a.get("payload") or {}).get("url")
-             and not (a.get("payload") or {}).get("sticker_id")]  # the «like» thumb is an image too
+    attachments = [a for a in _list(message.get("attachments")) if isinstance(a, dict)]
+    files = [str(_dict(a.get("payload")).get("url")) for a in attachments
+             if a.get("type") in ("image", "file") and _dict(a.get("payload")).get("url")
+             and not _dict(a.get("payload")).get("sticker_id")]  # the «like» thumb is an image too
     if files:  # several photos arrive as one message: each is a receipt
         return [Incoming(platform, user, f"{key}#{i}", media=url) for i, url in enumerate(files)]
     return [Incoming(platform, user, key, unsupported=True)] if attachments else []
@@ -98,15 +108,15 @@ def _whatsapp(message: Dict[Text, Any]) -> Optional[Incoming]:
         return None
     key = f"whatsapp:{message.get('id') or user + ':' + str(message.get('timestamp'))}"
     if kind == "text":
-        return Incoming("whatsapp", user, key, text=str((message.get("text") or {}).get("body") or ""))
+        return Incoming("whatsapp", user, key, text=str(_dict(message.get("text")).get("body") or ""))
     if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        interactive = _dict(message.get("interactive"))
+        reply = _dict(interactive.get("button_reply") or interactive.get("list_reply"))
         return Incoming("whatsapp", user, key, text=str(reply.get("id") or reply.get("title") or ""))
     if kind == "button":  # a quick-reply button of a template message
-        button = message.get("button") or {}
+        button = _dict(message.get("button"))
         return Incoming("whatsapp", user, key, text=str(button.get("payload") or button.get("text") or ""))
-    if kind in ("image", "document") and (message.get(kind) or {}).get("id"):
+    if kind in ("image", "document") and _dict(message.get(kind)).get("id"):
         return Incoming("whatsapp", user, key, media=str(message[kind]["id"]))
     return Incoming("whatsapp", user, key, unsupported=True)
 
@@ -115,20 +125,20 @@ def parse_events(data: Dict[Text, Any], phone_number_id: Text = "") -> List[Inco
     """The customer messages in one webhook delivery; everything else is skipped."""
     found: List[Incoming] = []
     kind = data.get("object")
-    for entry in data.get("entry") or []:
+    for entry in _list(data.get("entry")):
         if not isinstance(entry, dict):
             continue
         if kind in _PLATFORMS:
-            for event in entry.get("messaging") or []:
+            for event in _list(entry.get("messaging")):
                 if isinstance(event, dict):
                     found += _messaging(_PLATFORMS[kind], event)
         elif kind == "whatsapp_business_account":
-            for change in entry.get("changes") or []:
-                value = (change or {}).get("value") or {}
-                number = str((value.get("metadata") or {}).get("phone_number_id") or "")
+            for change in _list(entry.get("changes")):
+                value = _dict(_dict(change).get("value"))
+                number = str(_dict(value.get("metadata")).get("phone_number_id") or "")
                 if phone_number_id and number and number != phone_number_id:
                     continue  # another number of the same app: we could only answer from ours
-                for message in value.get("messages") or []:  # «statuses» (sent, read) carry none
+                for message in _list(value.get("messages")):  # «statuses» (sent, read) carry none
                     incoming = _whatsapp(message) if isinstance(message, dict) else None
                     if incoming and (incoming.text or incoming.media or incoming.unsupported):
                         found.append(incoming)

@@ -125,6 +125,20 @@ class RecentIds:
         return False
 
 
+def _malformed(update: Optional[Update]) -> Optional[Text]:
+    """PTB builds an Update from any JSON without checking types; a text that is
+    a number would fail later, in the background, with no answer to anyone."""
+    message = update.effective_message if update else None
+    for field in ("text", "caption"):
+        value = getattr(message, field, None) if message else None
+        if value is not None and not isinstance(value, str):
+            return f"message.{field} must be a string"
+    query = update.callback_query if update else None
+    if query is not None and query.data is not None and not isinstance(query.data, str):
+        return "callback_query.data must be a string"
+    return None
+
+
 class TelegramInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -161,6 +175,9 @@ class TelegramInput(InputChannel):
                 update = Update.de_json(data, self.bot)
             except (ValueError, TypeError, KeyError, AttributeError):
                 return response.json({"error": "body is not a Telegram update"}, status=400)
+            problem = _malformed(update)
+            if problem:
+                return response.json({"error": problem}, status=400)
             if update is None or self.recent.seen(update.update_id):
                 return response.json({"status": "ignored"})
             request.app.add_task(self._handle(update, on_new_message))

@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import LIMITS
+
 CHANNEL = "widget"
+MAX_SESSION_ID = 128  # the widget's ids are 32 hex characters
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 # Only these are served; anything else in web/static stays private.
 CONTENT_TYPES = {
@@ -50,8 +53,9 @@ _HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 def static_file(name: Text) -> Optional[Path]:
     """The file of web/static called ``name``, or None if it is not servable."""
-    if not _PLAIN_NAME.match(name) or ".." in name or Path(name).suffix.lower() not in CONTENT_TYPES:
-        return None
+    if (len(name) > 100 or not _PLAIN_NAME.match(name) or ".." in name
+            or Path(name).suffix.lower() not in CONTENT_TYPES):
+        return None  # (a name longer than the file system allows made is_file() raise: a 500)
     path = (STATIC / name).resolve()
     if path.parent != STATIC.resolve() or not path.is_file():
         return None
@@ -77,15 +81,57 @@ class WidgetSocketIO(SocketIOInput):
         # Replaces Rasa's handler of the same event (python-socketio keeps one
         # handler per event); the only change is the awaited enter_room.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data or {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
+        async def session_request(sid: Text, data: Any = None) -> None:
+            # A browser sends {"session_id": "<hex>"} or nothing; anything else
+            # (a script's junk) gets a fresh session rather than a crash.
+            given = data.get("session_id") if isinstance(data, dict) else None
+            session_id = given if _valid_session_id(given) else uuid.uuid4().hex
             if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        # Rasa's handler takes any JSON: a number as the message or as the
+        # session id, or customData that is not an object, fails inside the
+        # handler. Checked here; a malformed event is answered with an error event.
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any = None) -> None:  # no payload: no data
+            problem = _message_problem(data, self.session_persistence, self.metadata_key)
+            if problem:
+                await sio.emit("error", {"error": problem}, room=sid, namespace=self.namespace)
+                return
+            metadata = data.get(self.metadata_key)
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            sender_id = data["session_id"] if self.session_persistence else sid
+            message = UserMessage(data["message"][: LIMITS.max_message_chars],
+                                  SocketIOOutput(sio, self.bot_message_evt), sender_id,
+                                  input_channel=self.name(), metadata=metadata or None)
+            await on_new_message(message)
 
         return socket_blueprint
+
+
+def _valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID and value.strip() == value
+
+
+def _message_problem(data: Any, session_persistence: bool, metadata_key: Text) -> Optional[Text]:
+    """What is wrong with a user_uttered event, or None."""
+    if not isinstance(data, dict):
+        return 'expected {"message": "<text>", "session_id": "<id>"}'
+    if not isinstance(data.get("message"), str) or not data["message"].strip():
+        return '"message" must be a non-empty string'
+    if session_persistence and not _valid_session_id(data.get("session_id")):
+        return f'"session_id" must be the string from session_confirm (at most {MAX_SESSION_ID} characters)'
+    metadata = data.get(metadata_key)
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return f'"{metadata_key}" must be a JSON object'
+    if metadata is not None and not isinstance(metadata, dict):
+        return f'"{metadata_key}" must be a JSON object'
+    return None
 
 
 class WidgetPage(InputChannel):

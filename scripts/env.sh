@@ -26,6 +26,11 @@ export DANA_PUBLIC_URL="${DANA_PUBLIC_URL:-}"
 # Contact-centre webhook told of every hand-off (empty: CLI queue only).
 export DANA_HANDOFF_WEBHOOK_URL="${DANA_HANDOFF_WEBHOOK_URL:-}"
 export DANA_HANDOFF_WEBHOOK_SECRET="${DANA_HANDOFF_WEBHOOK_SECRET:-}"
+# Per-sender message limit, messages/seconds ("off" disables it; bot/rate_limit.py).
+export DANA_RATE_LIMIT="${DANA_RATE_LIMIT:-20/60}"
+# Key for the tags that replace personal data in logs (bot/log_privacy.py);
+# set the same secret on every server so one customer's lines match across them.
+export DANA_LOG_TAG_KEY="${DANA_LOG_TAG_KEY:-}"
 # Conversations and personal data kept this many days (python -m bot purge).
 export DANA_RETENTION_DAYS="${DANA_RETENTION_DAYS:-90}"
 # in_memory for one Rasa process; redis when several share conversations.

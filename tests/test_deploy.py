@@ -96,18 +96,32 @@ def env_sh_vars() -> set[str]:
     return set(re.findall(r"^export (\w+)=", read("scripts/env.sh"), re.M))
 
 
+ENV_READ = re.compile(r"""(?:environ(?:\.get)?\s*[\[(]|getenv\s*\()\s*["']([A-Z][A-Z0-9_]+)["']""")
+
+
+def code_env_reads_file(path: Path) -> set[str]:
+    return set(ENV_READ.findall(path.read_text()))
+
+
 def code_env_reads(*folders: str) -> set[str]:
-    pattern = re.compile(r"""(?:environ(?:\.get)?\s*[\[(]|getenv\s*\()\s*["']([A-Z][A-Z0-9_]+)["']""")
     return {name for folder in folders for path in (ROOT / folder).rglob("*.py")
-            if "tests" not in path.parts for name in pattern.findall(path.read_text())}
+            if "tests" not in path.parts for name in code_env_reads_file(path)}
 
 
 def rasa_needs() -> set[str]:
     return (config_vars() | {"RASA_AUTH_TOKEN"} | code_env_reads("channels", "bot")) - DEFAULTS_ARE_FINE
 
 
+# bot/ modules only the Rasa server runs (installed by its NLG): what they read
+# is not the action server's business.
+RASA_SERVER_ONLY = ("bot/rate_limit.py", "bot/message_guard.py", "bot/tracker_store.py")
+RASA_SERVER_SETTINGS = {"DANA_RATE_LIMIT"}  # in bot/config.py, used by the message guard only
+
+
 def actions_need() -> set[str]:
-    return code_env_reads("actions", "bot") - DEFAULTS_ARE_FINE
+    shared = {name for path in (ROOT / "bot").rglob("*.py")
+              if str(path.relative_to(ROOT)) not in RASA_SERVER_ONLY for name in code_env_reads_file(path)}
+    return (code_env_reads("actions") | shared) - DEFAULTS_ARE_FINE - RASA_SERVER_SETTINGS
 
 
 def shell_words(text: str) -> list[str]:

@@ -94,7 +94,7 @@ def test_kazakh_phone_numbers_in_any_usual_form(phone):
     (f"login {LOGIN}", "login ‹login …0011›"),
     ("login ab12345cd", "login ‹id …cd›"),  # any 6–20 letters/digits with ≥ 5 digits
     (f"write to {EMAIL} please", "write to ‹email #"),
-    ("postgresql://dana:pa55word@db:5432/dana", "postgresql://‹credentials›@db:5432/dana"),
+    ("postgresql://dana:dana@db:5432/dana", "postgresql://‹credentials›@db:5432/dana"),
     ("GET https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
      "GET https://api.telegram.org/‹secret›/getMe"),
 ])

@@ -28,6 +28,7 @@ META_VERIFY_TOKEN = "meta-verify-token"
 VOICE_TOKEN = "voice-gateway-token"
 HANDOFF_SECRET = "handoff-secret"
 API_TOKEN = "rasa-api-token"  # Rasa HTTP API (--auth-token)
+RATE_LIMIT = "10/5"  # messages/seconds per sender (bot/rate_limit.py)
 
 
 def free_port() -> int:
@@ -85,6 +86,9 @@ def dana(standin, tmp_path_factory):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "RASA_TELEMETRY_ENABLED": "false",
+        # 10 messages per sender per 5 s: no flow here sends that many that fast,
+        # and tests/channels/test_rate_limit.py need not wait a minute for a window.
+        "DANA_RATE_LIMIT": RATE_LIMIT,
     }
     for name, value in {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_LOCK_DB": "1"}.items():
         env.setdefault(name, value)
@@ -97,11 +101,12 @@ def dana(standin, tmp_path_factory):
                    stdout=subprocess.DEVNULL)
     logs = {"actions": tmp / "actions.log", "rasa": tmp / "rasa.log"}
     actions = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port), "--debug"],
         cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     server = subprocess.Popen(
         [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "-m", str(MODEL), "-p", str(rasa_port), "-i", "127.0.0.1",
-         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+         "--debug"],  # debug logs in every end-to-end test: tests/channels/test_log_privacy.py reads them
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait(f"http://127.0.0.1:{action_port}/health", 90, actions, logs["actions"])

@@ -1,0 +1,86 @@
+"""Rasa's REST channel with its body checked: POST /webhooks/rest/webhook.
+
+Rasa 3.6's ``RestInput`` trusts the body: no body or a JSON array answers 500
+(``None.get``), a number as the message fails inside ``UserMessage`` and the
+client gets ``[]`` as if Dana had nothing to say, and the body may choose the
+``input_channel`` Dana believes the customer is on. Here a bad body gets a 400
+saying what is expected; the channel name, URL and answers stay Rasa's.
+
+Body: ``{"sender": "<id, 1–128 characters>", "message": "<text>", "metadata": {…}}``
+(metadata optional). Text beyond ``LIMITS.max_message_chars`` is cut, as on
+every other channel.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+
+from rasa.core.channels import rest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+from bot.config import LIMITS
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER = 128  # Rasa's SQL tracker store keeps sender ids in 255 characters
+EXPECTED = 'expected a JSON object {"sender": "<id>", "message": "<text>"}'
+
+
+class BadBody(ValueError):
+    pass
+
+
+def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
+    """(sender, message, metadata) of a REST request, or BadBody saying what is wrong."""
+    if len(raw or b"") > LIMITS.max_rest_body_bytes:
+        raise BadBody(f"body larger than {LIMITS.max_rest_body_bytes} bytes")
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise BadBody(f"body is not valid UTF-8 JSON; {EXPECTED}")
+    if not isinstance(body, dict):
+        raise BadBody(EXPECTED)
+    sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER:
+        raise BadBody(f'"sender" must be a non-empty string of at most {MAX_SENDER} characters')
+    if not isinstance(message, str) or not message.strip():
+        raise BadBody('"message" must be a non-empty string')
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadBody('"metadata" must be a JSON object')
+    return sender, message[: LIMITS.max_message_chars], metadata
+
+
+class RestInput(rest.RestInput):
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        hook = Blueprint("custom_webhook_RestInput", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            try:
+                sender, text, metadata = parse_body(request.body)
+            except BadBody as error:
+                status = 413 if "larger" in str(error) else 400
+                return response.json({"error": str(error)}, status=status)
+            if request.args.get("stream", "").lower() == "true":
+                return response.stream(self.stream_response(on_new_message, text, sender, self.name(), metadata),
+                                       content_type="text/event-stream")
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 metadata=metadata))
+            except CancelledError:  # the client hung up
+                logger.warning("rest: client gone before the answer")
+            except Exception as error:  # bot/message_guard.py answers failures; this is its safety net
+                logger.error("rest: message failed: %s", type(error).__name__)
+            return response.json(collector.messages)
+
+        return hook

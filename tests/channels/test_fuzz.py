@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -224,16 +224,22 @@ def tg_sent(standin, chat: int) -> List[Dict[str, Any]]:
     return [c.params for c in standin.calls_to("sendMessage") if str(c.params.get("chat_id")) == str(chat)]
 
 
-def tg_wait(standin, chat: int, timeout: float = 60, settle: float = 2.0) -> List[Dict[str, Any]]:
+def wait_settled(sent: Callable[[], List[Dict[str, Any]]], timeout: float = 60,
+                 settle: float = 2.0) -> List[Dict[str, Any]]:
+    """What was sent once nothing new has arrived for ``settle`` seconds."""
     deadline, count, changed = time.time() + timeout, 0, time.time()
     while time.time() < deadline:
-        now = len(tg_sent(standin, chat))
+        now = len(sent())
         if now != count:
             count, changed = now, time.time()
         elif now and time.time() - changed > settle:
             break
         time.sleep(0.1)
-    return tg_sent(standin, chat)
+    return sent()
+
+
+def tg_wait(standin, chat: int, timeout: float = 60, settle: float = 2.0) -> List[Dict[str, Any]]:
+    return wait_settled(lambda: tg_sent(standin, chat), timeout, settle)
 
 
 BIG = 50 * 1024 * 1024
@@ -340,15 +346,7 @@ def meta_sent(standin, psid: str) -> List[Dict[str, Any]]:
 
 
 def meta_wait(standin, psid: str, timeout: float = 60, settle: float = 2.0) -> List[Dict[str, Any]]:
-    deadline, count, changed = time.time() + timeout, 0, time.time()
-    while time.time() < deadline:
-        now = len(meta_sent(standin, psid))
-        if now != count:
-            count, changed = now, time.time()
-        elif now and time.time() - changed > settle:
-            break
-        time.sleep(0.1)
-    return meta_sent(standin, psid)
+    return wait_settled(lambda: meta_sent(standin, psid), timeout, settle)
 
 
 def meta_text(sent: List[Dict[str, Any]]) -> str:

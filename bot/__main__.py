@@ -235,23 +235,21 @@ def cmd_erase_subscriber(args) -> int:
     from bot.privacy import mask_login
 
     who = mask_login(args.login)
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("refusing to erase without --yes (stdin is not a terminal)", file=sys.stderr)
-            return 2
-        # Counted in a transaction that is rolled back: nothing is held open while the operator reads.
-        done = _erase(args.login, dry_run=True)
+    if not args.yes and not sys.stdin.isatty():
+        print("refusing to erase without --yes (stdin is not a terminal)", file=sys.stderr)
+        return 2
+    # Without --yes: counted first in a transaction that is rolled back, so
+    # nothing is held open while the operator reads, then confirmed.
+    for dry_run in ((True, False) if not args.yes else (False,)):
+        done = _erase(args.login, dry_run=dry_run)
         if done is None:
             print(f"no subscriber with login {who}", file=sys.stderr)
             return 1
-        print(f"would erase for {who}: {_counts(done)}")
-        if input("Type the login to confirm: ").strip() != args.login:
-            print("cancelled, nothing changed")
-            return 1
-    done = _erase(args.login, dry_run=False)
-    if done is None:
-        print(f"no subscriber with login {who}", file=sys.stderr)
-        return 1
+        if dry_run:
+            print(f"would erase for {who}: {_counts(done)}")
+            if input("Type the login to confirm: ").strip() != args.login:
+                print("cancelled, nothing changed")
+                return 1
     print(f"erased for {who}: {_counts(done)}")
     return 0
 

@@ -75,6 +75,9 @@ class Limits:
     rate_limit_messages: int = 20
     rate_limit_window_seconds: int = 60
     max_rest_body_bytes: int = 64 * 1024  # REST channel: a message is at most 2000 characters
+    # Sender/conversation ids from every channel and the HTTP API: the back
+    # office keeps them in String(128) columns (Rasa's tracker store in 255).
+    max_conversation_id_chars: int = 128
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenge
 logger = logging.getLogger(__name__)
 
 _PLATFORMS = {"page": "messenger", "instagram": "instagram"}
+# Meta's ids are 15–20 digits; a longer one (a forged or broken delivery)
+# would not fit the conversation id «<platform>:<id>» and is skipped.
+MAX_USER = LIMITS.max_conversation_id_chars - len("instagram:")
 _UNSUPPORTED = ("Мұндай хабарламаны әзірге түсінбеймін — мәтінмен жазыңызшы.\n"
                 "Такие сообщения я пока не понимаю — напишите текстом, пожалуйста.")
 
@@ -77,8 +80,13 @@ def _list(value: Any) -> List[Any]:
     return value if isinstance(value, list) else []
 
 
+def _user(value: Any) -> Text:
+    user = str(value or "")
+    return user if len(user) <= MAX_USER else ""
+
+
 def _messaging(platform: Text, event: Dict[Text, Any]) -> List[Incoming]:
-    user = str(_dict(event.get("sender")).get("id") or "")
+    user = _user(_dict(event.get("sender")).get("id"))
     message, postback = event.get("message"), event.get("postback")
     if not user:
         return []
@@ -103,7 +111,7 @@ def _messaging(platform: Text, event: Dict[Text, Any]) -> List[Incoming]:
 
 
 def _whatsapp(message: Dict[Text, Any]) -> Optional[Incoming]:
-    user, kind = str(message.get("from") or ""), message.get("type")
+    user, kind = _user(message.get("from")), message.get("type")
     if not user:
         return None
     key = f"whatsapp:{message.get('id') or user + ':' + str(message.get('timestamp'))}"

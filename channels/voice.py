@@ -20,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import LIMITS
 from bot.log_privacy import mask  # noqa: F401 — one masking module for every log line
 from channels.speech import speakable
 
@@ -29,7 +30,7 @@ CHANNEL = "voice"
 LANGUAGES = ("kk", "ru")
 EVENTS = ("start", "message", "end")
 MAX_TEXT = 5_000
-MAX_ID = 128
+MAX_ID = LIMITS.max_conversation_id_chars - len(CHANNEL) - 1  # the conversation is «voice:<call_id>»
 QUEUE_PREFIX = "home_internet_"
 
 # Said by the channel itself: nothing was recognised, so Dana has nothing to answer.

@@ -35,7 +35,7 @@ from sanic.response import HTTPResponse
 from bot.config import LIMITS
 
 CHANNEL = "widget"
-MAX_SESSION_ID = 128  # the widget's ids are 32 hex characters
+MAX_SESSION_ID = LIMITS.max_conversation_id_chars  # the widget's ids are 32 hex characters
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 # Only these are served; anything else in web/static stays private.
 CONTENT_TYPES = {

@@ -19,7 +19,8 @@ from typing import Any, Dict, List, Tuple
 
 from sqlalchemy import create_engine, text
 
-from channels.meta import parse_events, signature_ok
+from bot.config import LIMITS
+from channels.meta import MAX_USER, parse_events, signature_ok
 from channels.meta_graph import messenger_bodies, whatsapp_bodies
 from channels.text import split_text
 from tests.channels.conftest import META_APP_SECRET, META_VERIFY_TOKEN
@@ -309,6 +310,21 @@ def test_parsing_whatsapp_messages_and_skipping_statuses_and_other_numbers():
         ("whatsapp:77", "whatsapp:w4", None, None, True)]
     assert parse_events(delivery("999", {"from": "77", "id": "w5", "type": "text", "text": {"body": "x"}}),
                         "555000") == []
+
+
+def test_an_id_too_long_for_a_conversation_is_skipped_not_stored():
+    too_long = "9" * 200  # a forged or broken delivery; Meta's ids are 15–20 digits
+    messenger = {"object": "instagram", "entry": [{"messaging": [
+        {"sender": {"id": too_long}, "message": {"mid": "a", "text": "Сәлем"}},
+        {"sender": {"id": "17841400000000000"}, "message": {"mid": "b", "text": "Сәлем"}}]}]}
+    assert [e.sender for e in parse_events(messenger)] == ["instagram:17841400000000000"]
+    whatsapp = {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "1"}, "messages": [{"from": too_long, "id": "w", "type": "text",
+                                                          "text": {"body": "x"}}]}}]}]}
+    assert parse_events(whatsapp, "1") == []
+    assert all(len(e.sender) <= LIMITS.max_conversation_id_chars
+               for e in parse_events({"object": "instagram", "entry": [{"messaging": [
+                   {"sender": {"id": "9" * MAX_USER}, "message": {"mid": "c", "text": "x"}}]}]}))
 
 
 def test_messenger_bodies_cap_quick_replies_titles_and_length():

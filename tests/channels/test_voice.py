@@ -13,6 +13,7 @@ from typing import Any, Dict, Tuple
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.config import LIMITS
 from channels.voice import TRANSFERRING, BadRequest, VoiceGatewayInput, build_reply, mask, parse_body
 from tests.channels.conftest import VOICE_TOKEN
 
@@ -74,6 +75,8 @@ def assert_speakable(said: str) -> None:
     (b'{"call_id": "a", "text": ["hi"]}', "text"),
     (b'{"call_id": "a", "caller": 77011234567}', "caller"),
     (json.dumps({"call_id": "a", "text": "а" * 5001}).encode(), "5000"),
+    # «voice:<call_id>» must fit the back office's conversation ids
+    (json.dumps({"call_id": "c" * (LIMITS.max_conversation_id_chars - len("voice:") + 1)}).encode(), "longer"),
 ])
 def test_parse_body_rejects_with_a_clear_message(raw, error):
     with pytest.raises(BadRequest, match=error):

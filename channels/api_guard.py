@@ -1,0 +1,122 @@
+"""Rasa's HTTP API with its request bodies checked: never a 500 for a bad body.
+
+Rasa 3.6 trusts the bodies of its own API (rasa/server.py): ``/model/parse``
+wraps every error — its own 400s included — into a 500 "ParsingError", and
+``/conversations/<id>/messages``, ``/execute``, ``/trigger_intent`` and
+``PUT /model`` call ``request.json.get`` or build a ``UserUttered`` without
+checking types, so an array body or a number as the text is a 500. A
+conversation id longer than the tracker store's column is a database error.
+
+Rasa decorates each route handler with ``requires_auth(app, token)`` while it
+builds the app; ``install()`` replaces that decorator with one that puts a
+body check *inside* Rasa's authentication: a client without the token still
+gets 401 first, an authenticated client with a bad body gets Rasa's own
+``{"status": "failure", "reason": "BadRequest", "message": …}`` with 400, and
+a good body reaches Rasa's handler unchanged. Channels are imported before
+Rasa builds its app (rasa/core/run.py: ``create_http_input_channels``, then
+``configure_app``), so channels/rest.py installs it on import.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+from functools import wraps
+from http import HTTPStatus
+from typing import Any, Callable, Dict, Optional, Text, Tuple
+
+from sanic.request import Request
+
+from bot.config import LIMITS
+
+OBJECT, OBJECT_OR_LIST = "a JSON object", "a JSON object or a list of them"
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _text(value: Any) -> bool:  # /model/parse takes a string or a list whose first item is one
+    return _string(value) or (isinstance(value, list) and bool(value) and _string(value[0]))
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Rasa's handler name → (body shape, {field: (check, what it must be)}).
+# Required fields use a plain check, optional ones _optional(check).
+RULES: Dict[Text, Tuple[Text, Dict[Text, Tuple[Callable[[Any], bool], Text]]]] = {
+    "parse": (OBJECT, {"text": (_text, "a string")}),
+    "add_message": (OBJECT, {"text": (_string, "a string"), "sender": (_string, '"user"'),
+                             "parse_data": (_optional(_object), "an object")}),
+    "execute_action": (OBJECT, {"name": (_string, "an action name"), "policy": (_optional(_string), "a string"),
+                                "confidence": (_optional(_number), "a number")}),
+    "trigger_intent": (OBJECT, {"name": (_string, "an intent name"),
+                                "entities": (_optional(lambda v: isinstance(v, (dict, list))),
+                                             "an object or a list")}),
+    "load_model": (OBJECT, {}),
+    "append_events": (OBJECT_OR_LIST, {}),  # Rasa checks the events against its schema
+    "replace_events": (OBJECT_OR_LIST, {}),
+    "tracker_predict": (OBJECT_OR_LIST, {}),
+}
+
+
+def problem(handler: Text, body: bytes, conversation_id: Optional[Text]) -> Optional[Tuple[Text, Dict[Text, Any]]]:
+    """(message, details) saying what is wrong with a request to ``handler``, or None."""
+    if conversation_id is not None and len(conversation_id) > LIMITS.max_conversation_id_chars:
+        return (f"the conversation id must be at most {LIMITS.max_conversation_id_chars} characters",
+                {"parameter": "conversation_id", "in": "path"})
+    if handler not in RULES:
+        return None
+    shape, fields = RULES[handler]
+    try:
+        data = json.loads(body or b"")
+    except ValueError:  # UnicodeDecodeError is one
+        return f"the body must be valid UTF-8 JSON: {shape}", {"in": "body"}
+    items = data if shape == OBJECT_OR_LIST and isinstance(data, list) else [data]
+    if not all(isinstance(item, dict) for item in items):
+        return f"the body must be {shape}", {"in": "body"}
+    for name, (check, what) in fields.items():
+        if not check(data.get(name)):
+            return f'"{name}" must be {what}', {"parameter": name, "in": "body"}
+    return None
+
+
+def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
+    if handler.__name__ not in RULES and "conversation_id" not in inspect.signature(handler).parameters:
+        return handler
+
+    @wraps(handler)  # keeps the signature: Rasa's JWT scope check looks for conversation_id in it
+    async def check_then_handle(request: Request, *args: Any, **kwargs: Any) -> Any:
+        from rasa.server import ErrorResponse
+
+        found = problem(handler.__name__, request.body, kwargs.get("conversation_id"))
+        if found:
+            raise ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", *found)
+        result = handler(request, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    return check_then_handle
+
+
+def install() -> None:
+    import rasa.server as server
+
+    if getattr(server.requires_auth, "dana_checked", False):
+        return
+    rasa_requires_auth = server.requires_auth
+
+    def requires_auth(app: Any, token: Optional[Text] = None) -> Callable[[Callable[..., Any]], Any]:
+        authenticate = rasa_requires_auth(app, token)
+        return lambda handler: authenticate(_checked(handler))
+
+    requires_auth.dana_checked = True  # type: ignore[attr-defined]
+    server.requires_auth = requires_auth

@@ -1,4 +1,6 @@
 # Dana — make help lists the targets. The two that matter: make run, make test.
+# Recipes source scripts/env.sh, which is bash (BASH_SOURCE, pipefail): /bin/sh is dash here.
+SHELL := /bin/bash
 .PHONY: help run serve test setup train validate test-stories nlu-eval unit compare bench soak cluster cluster-down cluster-status clean
 
 help:  ## list targets

@@ -15,7 +15,7 @@ lost requests (a number told to a customer with no row behind it, or all the
 data given and no number), and p50/p95 latency before/during/after the faults.
 
     python -m bench.soak [--conversations 1000] [--concurrency 16] [--faults full|kill-rasa|none]
-                         [--gate] [--keep-cluster]
+                         [--one-server] [--gate] [--keep-cluster]
 
 It starts its own cluster (scripts/cluster.sh, separate ports, directory and
 database, so it never touches a cluster you are running) and stops it after.
@@ -448,6 +448,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--database", default="dana_soak")
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "soak-cluster")
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster running")
+    parser.add_argument("--one-server", action="store_true",
+                        help="stop rasa-2 and actions-2 first and inject no faults: the baseline to compare with")
     parser.add_argument("--gate", action="store_true", help="exit 1 on a duplicate or lost request")
     parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
     parser.add_argument("--url", help="drive a Dana already running here instead (no faults)")
@@ -462,6 +464,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         cluster = Cluster(args.port, args.base_port, args.redis_port, args.database, args.dir)
         print(f"==> cluster on {cluster.url} (log: {args.dir / 'log'})", flush=True)
         cluster.run("up")
+        if args.one_server:
+            args.faults = "none"
+            for service in ("rasa-2", "actions-2"):
+                cluster.run("kill", service)
+            time.sleep(5)  # HAProxy's health checks take them out of rotation
     try:
         result = asyncio.run(run(args, cluster))
     finally:

@@ -29,6 +29,8 @@ from sanic.request import Request
 from bot.config import LIMITS
 
 OBJECT, OBJECT_OR_LIST = "a JSON object", "a JSON object or a list of them"
+TEXT = "UTF-8 text"  # YAML training or test data: Rasa parses it, but decodes it unchecked
+YAML_CONTENT_TYPE = "application/x-yaml"  # rasa.server's, for /model/test/intents
 
 
 def _string(value: Any) -> bool:
@@ -66,10 +68,31 @@ RULES: Dict[Text, Tuple[Text, Dict[Text, Tuple[Callable[[Any], bool], Text]]]] =
     "append_events": (OBJECT_OR_LIST, {}),  # Rasa checks the events against its schema
     "replace_events": (OBJECT_OR_LIST, {}),
     "tracker_predict": (OBJECT_OR_LIST, {}),
+    "train": (TEXT, {}),
+    "evaluate_stories": (TEXT, {}),
+    "evaluate_intents": (OBJECT, {"rasa_nlu_data": (_object, "an object")}),  # YAML: TEXT, below
 }
 
 
-def problem(handler: Text, body: bytes, conversation_id: Optional[Text]) -> Optional[Tuple[Text, Dict[Text, Any]]]:
+def _nlu_data_problem(data: Dict[Text, Any]) -> Optional[Text]:
+    """Rasa's own schema check of JSON NLU data, which it runs unguarded (a 500)."""
+    from jsonschema import ValidationError
+    from rasa.shared.nlu.training_data.schemas.data_schema import rasa_nlu_data_schema
+    from rasa.shared.utils.validation import validate_training_data
+
+    try:
+        validate_training_data(data, rasa_nlu_data_schema())
+    except ValidationError as error:
+        return f"the NLU data does not match Rasa's format: {error.message.split('. ')[0]}"
+    return None
+
+
+# Whole-body checks after the fields: handler → problem or None.
+BODY_CHECKS: Dict[Text, Callable[[Dict[Text, Any]], Optional[Text]]] = {"evaluate_intents": _nlu_data_problem}
+
+
+def problem(handler: Text, body: bytes, conversation_id: Optional[Text],
+            content_type: Text = "") -> Optional[Tuple[Text, Dict[Text, Any]]]:
     """(message, details) saying what is wrong with a request to ``handler``, or None."""
     if conversation_id is not None and len(conversation_id) > LIMITS.max_conversation_id_chars:
         return (f"the conversation id must be at most {LIMITS.max_conversation_id_chars} characters",
@@ -77,6 +100,12 @@ def problem(handler: Text, body: bytes, conversation_id: Optional[Text]) -> Opti
     if handler not in RULES:
         return None
     shape, fields = RULES[handler]
+    if shape == TEXT or (handler == "evaluate_intents" and content_type == YAML_CONTENT_TYPE):
+        try:
+            (body or b"").decode("utf-8")
+        except UnicodeDecodeError:
+            return f"the body must be {TEXT}", {"in": "body"}
+        return None  # Rasa checks the YAML itself (400 when it is not valid training data)
     try:
         data = json.loads(body or b"")
     except ValueError:  # UnicodeDecodeError is one
@@ -87,7 +116,8 @@ def problem(handler: Text, body: bytes, conversation_id: Optional[Text]) -> Opti
     for name, (check, what) in fields.items():
         if not check(data.get(name)):
             return f'"{name}" must be {what}', {"parameter": name, "in": "body"}
-    return None
+    found = BODY_CHECKS[handler](data) if handler in BODY_CHECKS else None
+    return (found, {"in": "body"}) if found else None
 
 
 def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,7 +128,8 @@ def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
     async def check_then_handle(request: Request, *args: Any, **kwargs: Any) -> Any:
         from rasa.server import ErrorResponse
 
-        found = problem(handler.__name__, request.body, kwargs.get("conversation_id"))
+        found = problem(handler.__name__, request.body, kwargs.get("conversation_id"),
+                        request.headers.get("Content-Type", ""))
         if found:
             raise ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", *found)
         result = handler(request, *args, **kwargs)

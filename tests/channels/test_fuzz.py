@@ -524,6 +524,9 @@ def api(path: str, token: Optional[str] = API_TOKEN) -> str:
     return path + (f"{separator}token={urllib.parse.quote(token)}" if token is not None else "")
 
 
+YAML = "application/x-yaml"  # Rasa's content type for YAML training and test data
+
+
 def conversation(name: str) -> str:
     return urllib.parse.quote(f"fuzz-api-{name}-{RUN}", safe="")
 
@@ -588,6 +591,15 @@ API_CASES = {
     "events-replace-string": ("PUT", api(f"/conversations/{conversation('n')}/tracker/events"), b'"x"', {400}),
     "predict-array-of-junk": ("POST", api("/model/predict"), b'[["x"]]', {400}),
     "load-model-array-body": ("PUT", api("/model"), b"[]", {400}),
+    # training and test data (YAML): junk must be refused before any training starts
+    "train-invalid-utf8": ("POST", api("/model/train"), b"nlu:\n- intent: " + INVALID_UTF8, {400}, YAML),
+    "train-not-training-data": ("POST", api("/model/train"), b"{{{", {400}, YAML),
+    "train-a-string": ("POST", api("/model/train"), b"x", {400}, YAML),
+    "test-stories-invalid-utf8": ("POST", api("/model/test/stories"), b"stories: " + INVALID_UTF8, {400}, YAML),
+    "test-intents-invalid-utf8": ("POST", api("/model/test/intents"), b"nlu: " + INVALID_UTF8, {400}, YAML),
+    "test-intents-json-array": ("POST", api("/model/test/intents"), b"[]", {400}),
+    "test-intents-json-junk": ("POST", api("/model/test/intents"),
+                               json_bytes({"rasa_nlu_data": {"common_examples": "x"}}), {400}),
 }
 
 
@@ -596,8 +608,8 @@ API_CASES = {
 # authentication, so an authenticated bad body gets 400, a missing token 401.
 @pytest.mark.parametrize("case", list(API_CASES))
 def test_rasa_http_api(dana, log_start, case):
-    method, path, body, allowed = API_CASES[case]
-    status, answer, _ = http(dana, method, path, body, {"Content-Type": "application/json"})
+    method, path, body, allowed, *content_type = API_CASES[case]
+    status, answer, _ = http(dana, method, path, body, {"Content-Type": (content_type or ["application/json"])[0]})
     assert_handled(status, answer, case)
     assert status in allowed, f"{case}: {status} {answer[:300]!r}"
 

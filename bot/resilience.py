@@ -15,6 +15,7 @@ Rasa's Redis lock store gives up on the first connection error, failing every
 turn while Redis restarts (a second or two); its calls are retried here for
 up to ``LIMITS.lock_store_retry_seconds``. They are synchronous in Rasa, so
 the wait blocks this server, which could do nothing useful without its locks.
+Changes of a lock are made atomic across servers (bot/redis_locks.py).
 
 Installed by DanaNaturalLanguageGenerator, which Rasa loads at start-up.
 """
@@ -31,6 +32,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, cre
 from rasa.core.lock_store import RedisLockStore
 from rasa.shared.core.events import Event
 
+from bot import redis_locks
 from bot.config import LIMITS
 
 logger = logging.getLogger(__name__)
@@ -95,3 +97,4 @@ def _retry_lock_store_calls() -> None:
         method = getattr(RedisLockStore, name)
         if not getattr(method, "_dana_guard", False):
             setattr(RedisLockStore, name, _with_redis_retries(method))
+    redis_locks.install(retrying=_with_redis_retries)

@@ -3,9 +3,6 @@ Agent.handle_message, without a running Dana."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import time
 from types import SimpleNamespace
 from typing import Any, List
@@ -16,16 +13,11 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot import message_guard
 from bot.config import ROOT
 from bot.rate_limit import KEY_PREFIX, MemoryRateLimiter, RedisRateLimiter, redis_client
+from tests.bot.conftest import free_port
 
 
 def run(coro):
     return asyncio.run(coro)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def hits(limiter, sender: str, n: int) -> List[Any]:
@@ -69,26 +61,6 @@ def test_memory_limit_forgets_the_oldest_senders(monkeypatch):
 
 
 # ------------------------------------------------------------------ Redis
-
-@pytest.fixture(scope="module")
-def redis_port(tmp_path_factory):
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server not installed")
-    port, directory = free_port(), tmp_path_factory.mktemp("redis")
-    subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--dir", str(directory), "--pidfile", str(directory / "redis.pid")],
-                   check=True, stdout=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield port
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-
 
 def test_redis_limit_is_shared_by_servers_and_resets_after_the_window(redis_port):
     async def scenario():

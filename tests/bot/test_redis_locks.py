@@ -1,7 +1,4 @@
 """Two Rasa servers sharing Redis never hold one conversation at once (bot/redis_locks.py)."""
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -12,22 +9,9 @@ from rasa.core.lock_store import RedisLockStore
 from bot import resilience
 
 
-@pytest.fixture(scope="module")
-def redis_port():
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server not installed (scripts/redis.sh installs it)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "yes"],
-                   check=True, stdout=subprocess.DEVNULL)
-    for _ in range(50):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() == b"PONG":
-            break
-        time.sleep(0.1)
-    resilience.install()  # what the Rasa server installs at start-up
-    yield port
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], stdout=subprocess.DEVNULL)
+@pytest.fixture(autouse=True)
+def rasa_server_patches():
+    resilience.install()  # what every Rasa server installs at start-up
 
 
 def server(port: int) -> RedisLockStore:

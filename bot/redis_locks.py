@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Optional, Text, Tuple
+from typing import Any, Callable, Text, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -27,27 +27,33 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 logger = logging.getLogger(__name__)
 
 # What a change does with the lock afterwards.
-SAVE, DELETE, LEAVE = "save", "delete", "leave"
-Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], str, Any]]
+SAVE, DELETE = "save", "delete"
+Change = Callable[[TicketLock], Tuple[str, Any]]
 
 
-def change_lock(store: RedisLockStore, conversation_id: Text, change: Change) -> Any:
-    """Apply ``change`` (lock or None → (lock, SAVE|DELETE|LEAVE, result)) to the
-    stored lock atomically; returns the change's result."""
+def change_lock(store: RedisLockStore, conversation_id: Text, change: Change, create: bool = False) -> Any:
+    """Apply ``change`` (changes the lock in place → (SAVE|DELETE, result)) to the
+    stored lock atomically and return its result. Without a stored lock nothing
+    happens (None), unless ``create``: then it changes a new one."""
     from redis.exceptions import WatchError
 
     key = store.key_prefix + conversation_id
-    with store.red.pipeline() as pipe:
+    with store.red.pipeline() as pipe:  # leaving it unwatches the key
         while True:
             try:
                 pipe.watch(key)
                 stored = pipe.get(key)
-                lock = TicketLock.from_dict(json.loads(stored)) if stored else None
-                lock, what, result = change(lock)
+                if stored:
+                    lock = TicketLock.from_dict(json.loads(stored))
+                elif create:
+                    lock = store.create_lock(conversation_id)
+                else:
+                    return None
+                what, result = change(lock)
                 pipe.multi()
                 if what == SAVE:
                     pipe.set(key, lock.dumps())
-                elif what == DELETE:
+                else:
                     pipe.delete(key)
                 pipe.execute()  # raises WatchError if the key changed since WATCH
                 return result
@@ -56,44 +62,27 @@ def change_lock(store: RedisLockStore, conversation_id: Text, change: Change) ->
 
 
 def issue_ticket(self: RedisLockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-    def take(lock: Optional[TicketLock]) -> Tuple[TicketLock, str, int]:
-        lock = lock or self.create_lock(conversation_id)
-        return lock, SAVE, lock.issue_ticket(lock_lifetime)
-
     try:
-        return self._dana_change_lock(conversation_id, take)
+        return self._dana_change_lock(conversation_id, lambda lock: (SAVE, lock.issue_ticket(lock_lifetime)),
+                                      create=True)
     except Exception as error:  # Rasa's contract: a failure to queue is a LockError
         raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
 
 def update_lock(self: RedisLockStore, conversation_id: Text) -> None:
-    def drop_expired(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], str, None]:
-        if lock is None:
-            return None, LEAVE, None
-        lock.remove_expired_tickets()
-        return lock, SAVE, None
-
-    self._dana_change_lock(conversation_id, drop_expired)
+    self._dana_change_lock(conversation_id, lambda lock: (SAVE, lock.remove_expired_tickets()))
 
 
 def finish_serving(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
-    def drop_ticket(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], str, None]:
-        if lock is None:
-            return None, LEAVE, None
-        lock.remove_ticket_for(ticket_number)
-        return lock, SAVE, None
-
-    self._dana_change_lock(conversation_id, drop_ticket)
+    self._dana_change_lock(conversation_id, lambda lock: (SAVE, lock.remove_ticket_for(ticket_number)))
 
 
 def cleanup(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
     """Finish the ticket and delete the lock if nobody else is queued — in one step,
     so a ticket another server queues meanwhile is never deleted with it."""
-    def finish(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], str, None]:
-        if lock is None:
-            return None, LEAVE, None
+    def finish(lock: TicketLock) -> Tuple[str, None]:
         lock.remove_ticket_for(ticket_number)
-        return lock, (SAVE if lock.is_someone_waiting() else DELETE), None
+        return (SAVE if lock.is_someone_waiting() else DELETE), None
 
     self._dana_change_lock(conversation_id, finish)
 

@@ -75,12 +75,12 @@ def _with_redis_retries(method: Callable) -> Callable:
     from redis.exceptions import ConnectionError, TimeoutError
 
     @functools.wraps(method)
-    def retrying(self: RedisLockStore, *args: Any) -> Any:
+    def retrying(self: RedisLockStore, *args: Any, **kwargs: Any) -> Any:
         deadline = time.monotonic() + LIMITS.lock_store_retry_seconds
         delay = 0.1
         while True:
             try:
-                return method(self, *args)
+                return method(self, *args, **kwargs)
             except (ConnectionError, TimeoutError) as error:
                 if time.monotonic() + delay > deadline:
                     raise

@@ -57,3 +57,39 @@ def test_sequential_runner_parses_like_dask(tmp_path):
         results[runner] = parsed
     assert results[DaskGraphRunner] == results[speedups.SequentialGraphRunner]
     assert [intent["name"] for intent, _ in results[DaskGraphRunner][:2]] == ["internet_down", "internet_down"]
+
+
+async def test_action_calls_reuse_one_connection(monkeypatch):
+    """Rasa opened a new connection per custom-action call; now they are kept
+    alive, and an idle one is dropped before the action server would drop it."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(speedups, "IDLE_CONNECTION_SECONDS", 0.3)
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        RemoteAction("action_x", endpoint)
+        for _ in range(3):
+            assert await endpoint.request(json={"next_action": "action_x"}, method="post") == \
+                {"events": [], "responses": []}
+        await asyncio.sleep(0.8)
+        await endpoint.request(json={"next_action": "action_x"}, method="post")
+    finally:
+        await runner.cleanup()
+    assert len(set(peers[:3])) == 1, "the three calls should share one connection"
+    assert peers[3] != peers[0], "an idle connection should have been dropped"

@@ -51,6 +51,11 @@ async def test_a_new_session_is_appended_not_duplicated(domain, database):
     full = await store.retrieve_full_tracker(sender)
     texts = [e.text for e in full.events if isinstance(e, UserUttered)]
     assert texts == ["сообщение 0", "снова я"]
+    # Loading gives the latest session only, exactly as Rasa's store does.
+    latest = await store.retrieve(sender)
+    reference = await SQLTrackerStore(domain, host=database).retrieve(sender)
+    assert [e.as_dict() for e in latest.events] == [e.as_dict() for e in reference.events]
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["снова я"]
 
 
 def _lost_connection() -> sa_exc.OperationalError:
@@ -62,15 +67,15 @@ async def test_loading_waits_for_the_database_to_come_back(domain, database, mon
     store = DanaTrackerStore(domain, host=database)
     await _conversation(store, sender, 1)
     failures = iter([_lost_connection(), _lost_connection()])
-    original = SQLTrackerStore.retrieve
+    original = DanaTrackerStore._load_events
 
-    async def flaky(self, sender_id):
+    def flaky(self, sender_id):
         error = next(failures, None)
         if error:
             raise error
-        return await original(self, sender_id)
+        return original(self, sender_id)
 
-    monkeypatch.setattr(SQLTrackerStore, "retrieve", flaky)
+    monkeypatch.setattr(DanaTrackerStore, "_load_events", flaky)
     tracker = await store.retrieve(sender)
     assert tracker is not None and tracker.get_slot("language") == "ru"
 
@@ -82,16 +87,16 @@ async def test_a_save_that_may_have_committed_is_not_stored_twice(domain, databa
     tracker = await _conversation(store, sender, 1)
     for event in _turn("второе"):
         tracker.update(event)
-    original = SQLTrackerStore.save
+    original = DanaTrackerStore._append_events
     calls = []
 
-    async def commits_then_fails(self, saved):
+    def commits_then_fails(self, saved, stored):
         calls.append(1)
-        await original(self, saved)
+        original(self, saved, stored)
         if len(calls) == 1:
             raise _lost_connection()
 
-    monkeypatch.setattr(SQLTrackerStore, "save", commits_then_fails)
+    monkeypatch.setattr(DanaTrackerStore, "_append_events", commits_then_fails)
     await store.save(tracker)
     stored = await store.retrieve(sender)
     assert [e.text for e in stored.events if isinstance(e, UserUttered)] == ["сообщение 0", "второе"]
@@ -101,10 +106,10 @@ async def test_a_database_that_stays_down_is_an_error_not_a_blank_conversation(d
                                                                                 monkeypatch):
     store = DanaTrackerStore(domain, host=database)
 
-    async def down(self, sender_id):
+    def down(self, sender_id):
         raise _lost_connection()
 
-    monkeypatch.setattr(SQLTrackerStore, "retrieve", down)
+    monkeypatch.setattr(DanaTrackerStore, "_load_events", down)
     monkeypatch.setattr(dana_store, "LIMITS", Limits(database_retry_seconds=0.5))
     with pytest.raises(sa_exc.OperationalError):
         await store.retrieve("someone")

@@ -74,6 +74,11 @@ class Limits:
     # the sender's lock and a CPU core. Override: DANA_RATE_LIMIT=<messages>/<seconds>.
     rate_limit_messages: int = 20
     rate_limit_window_seconds: int = 60
+    # Messages a Rasa worker processes at once; the rest wait in arrival order,
+    # at most admission_wait_seconds (bot/admission.py). Override:
+    # DANA_ACTIVE_MESSAGES=<n> or «off».
+    active_messages_per_worker: int = 4
+    admission_wait_seconds: float = 2.0
     max_rest_body_bytes: int = 64 * 1024  # REST channel: a message is at most 2000 characters
     # Sender/conversation ids from every channel and the HTTP API: the back
     # office keeps them in String(128) columns (Rasa's tracker store in 255).

@@ -67,10 +67,11 @@ async def test_action_calls_reuse_one_connection(monkeypatch):
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    peers = []
+    peers, bodies = [], []
 
     async def webhook(request):
         peers.append(request.transport.get_extra_info("peername"))
+        bodies.append(await request.json())
         return web.json_response({"events": [], "responses": []})
 
     app = web.Application()
@@ -84,12 +85,67 @@ async def test_action_calls_reuse_one_connection(monkeypatch):
     try:
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
         RemoteAction("action_x", endpoint)
+        # What the tracker carries: Cyrillic, URLs, floats, nested lists.
+        sent = {"next_action": "action_x", "tracker": {"latest_message": {
+            "text": "Сәлем, https://beeline.kz/ қалай?", "intent": {"confidence": 0.8731234567891234},
+            "entities": [{"start": 0, "end": 5, "value": None}]}}}
         for _ in range(3):
-            assert await endpoint.request(json={"next_action": "action_x"}, method="post") == \
-                {"events": [], "responses": []}
+            assert await endpoint.request(json=sent, method="post") == {"events": [], "responses": []}
         await asyncio.sleep(0.8)
         await endpoint.request(json={"next_action": "action_x"}, method="post")
     finally:
         await runner.cleanup()
+    assert bodies[0] == sent, "the action server must read what Rasa sent"
     assert len(set(peers[:3])) == 1, "the three calls should share one connection"
     assert peers[3] != peers[0], "an idle connection should have been dropped"
+
+
+def test_slot_copies_are_rasas_copies():
+    """A copied slot is a separate object with the same type and attributes,
+    as copy.copy made it before."""
+    import copy
+
+    from rasa.shared.core.domain import Domain
+
+    for slot in Domain.load(str(ROOT / "domain")).slots:
+        slot.value = ["a"] if slot.type_name == "list" else slot.initial_value
+        duplicate = copy.copy(slot)
+        assert type(duplicate) is type(slot) and duplicate is not slot
+        assert duplicate.__dict__ == slot.__dict__
+        duplicate.value = "changed"
+        assert slot.value != "changed"
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (scripts/test.sh trains it)")
+def test_rule_matching_finds_rasas_rules(monkeypatch):
+    """The shortened, remembered rule filter finds the same rules as Rasa's on
+    conversations made of the model's own rule states, longer than any rule —
+    the first time, from its cache, and after the cache dropped entries."""
+    import json
+    import random
+    import tarfile
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    with tarfile.open(MODEL) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("RulePolicy0/rule_policy.json"))
+        stored = json.load(archive.extractfile(member))["lookup"]
+    lookups = {name: stored[name] for name in ("rules", "rules_for_loop_unhappy_path")}
+    policy = RulePolicy.__new__(RulePolicy)
+    rule_states = [RulePolicy._rule_key_to_state(key) for lookup in lookups.values() for key in lookup]
+    all_states = [state for states in rule_states for state in states]
+    rng = random.Random(3)
+    # Each rule after a random history, once whole and once with its first
+    # state replaced (then it must not match unless the new state fits too).
+    conversations = [
+        [state for _ in range(rng.randint(0, 4)) for state in rng.choice(rule_states)] + first + rule[1:]
+        for rule in rule_states for first in (rule[:1], [rng.choice(all_states)])]
+    monkeypatch.setattr(speedups, "RULE_CACHE_SIZE", 100)
+    matched = 0
+    for states in conversations + conversations[::-1]:
+        for lookup in lookups.values():
+            expected = RulePolicy._get_possible_keys.__wrapped_rasa__(policy, lookup, states)
+            assert policy._get_possible_keys(lookup, states) == expected
+            matched += bool(expected)
+    assert matched > 100, "the sample should exercise rules that match"
+

@@ -1,6 +1,6 @@
 """Whitespace tokens whose lemma is the folded spelling (see bot.language.normalise).
 
-CountVectorsFeaturizer reads ``token.lemma``, so «қосылмай», «косылмай» and
+The count-vectors featurizers read ``token.lemma``, so «қосылмай», «косылмай» and
 «qosylmai» become one feature, while entity offsets still point at the
 customer's own text. Over-long messages are cut first so that one 5,000-char
 paste cannot slow the worker down.

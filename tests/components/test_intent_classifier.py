@@ -55,7 +55,8 @@ def test_feature_matrix_is_rasas(classifier, dense_size):
 
     messages = [_message(text, [30, 50], dense_size, seed) for seed, text in
                 enumerate(["интернет жоқ", "пропал интернет с утра", "сәлем"])]
-    ours = classifier._create_X(messages)
-    rasas = LogisticRegressionClassifier._create_X(classifier, messages)
-    assert ours.shape == rasas.shape == (3, 80 + dense_size)
-    assert np.array_equal(ours.toarray(), rasas.toarray())
+    for batch in (messages, messages[:1]):  # training, and one message as parsed
+        ours = classifier._create_X(batch)
+        rasas = LogisticRegressionClassifier._create_X(classifier, batch)
+        assert ours.shape == rasas.shape == (len(batch), 80 + dense_size)
+        assert np.array_equal(ours.toarray(), rasas.toarray())

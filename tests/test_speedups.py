@@ -149,3 +149,37 @@ def test_rule_matching_finds_rasas_rules(monkeypatch):
             matched += bool(expected)
     assert matched > 100, "the sample should exercise rules that match"
 
+
+
+def test_debug_log_copies_are_skipped_only_where_they_feed_a_debug_log():
+    """In the four modules whose ``copy`` is swapped, every deepcopy is an
+    argument of a structlogger.debug call (a Rasa upgrade adding another use
+    fails here); the copy is still made when debug logging is on."""
+    import ast
+    import inspect
+    import logging
+
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    for module in speedups.DEBUG_LOG_COPIERS:
+        tree = ast.parse(inspect.getsource(module))
+        in_debug_logs = {id(node) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                         and ast.unparse(call.func) == "structlogger.debug"
+                         for node in ast.walk(call)}
+        deepcopies = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                      and ast.unparse(node.func) == "copy.deepcopy"]
+        assert deepcopies, module.__name__
+        assert all(id(node) in in_debug_logs for node in deepcopies), module.__name__
+        assert module.copy is speedups.copy_for_debug_logs
+
+    states = [{"user": {"intent": "greet"}}]
+    before = structlog.get_config()
+    try:
+        configure_structlog(logging.INFO)
+        assert speedups.copy_for_debug_logs.deepcopy(states) is states
+        configure_structlog(logging.DEBUG)
+        copied = speedups.copy_for_debug_logs.deepcopy(states)
+        assert copied == states and copied[0] is not states[0]
+    finally:
+        structlog.configure(**before)

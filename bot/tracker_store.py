@@ -21,8 +21,9 @@ Loading and saving run as two prepared SQLAlchemy Core statements on pooled
 connections, in place of Rasa's ORM session, per-event INSERTs and row count:
 they were a third of the server's CPU per message (README «Load benchmark»),
 on SQLite also one new connection per query (SQLAlchemy 1.4 pools no file
-connections). Same table, same rows, same "events of the latest session" as
-Rasa's store (tests compare the two). Saving appends the events added since
+connections), and a turn's commit is not flushed to disk by itself
+(``_no_fsync_per_turn``). Same table, same rows, same "events of the latest
+session" as Rasa's store (tests compare the two). Saving appends the events added since
 the tracker was loaded; a tracker this store did not load (a new one), or a
 retried save, counts the stored rows first, as Rasa does.
 """
@@ -73,9 +74,24 @@ def _engine(url: Any) -> sa.engine.Engine:
     if url.get_backend_name() == "sqlite":
         # A local file cannot restart under us: no ping. Pooled connections
         # (the server uses them from its one event-loop thread).
-        return sa.create_engine(url, poolclass=QueuePool, pool_size=5, max_overflow=10,
-                                connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, poolclass=QueuePool, pool_size=5, max_overflow=10,
+                                  connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _no_fsync_per_turn)
+        return engine
     return sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+
+
+def _no_fsync_per_turn(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with synchronous=NORMAL on this store's connections: a turn's commit
+    is not flushed to disk on its own (an fsync blocked the event loop on every
+    message, 4 % of its CPU). A crash of the server loses nothing; a power cut
+    may lose the last turns' events, unless a back-office commit (bot/db.py:
+    FULL, which flushes the whole log) came after them — tickets, refunds and
+    consents stay durable."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _event_row(sender_id: Text, event: Event) -> Dict[Text, Any]:

@@ -128,3 +128,20 @@ def test_endpoints_use_this_store():
 
     endpoints = yaml.safe_load((Path(__file__).resolve().parents[2] / "endpoints.yml").read_text())
     assert endpoints["tracker_store"]["type"] == "bot.tracker_store.DanaTrackerStore"
+
+
+def test_on_sqlite_turns_are_not_flushed_alone_but_the_back_office_is(domain, database):
+    """The tracker's connections commit without an fsync (WAL, synchronous=NORMAL);
+    the back office's stay FULL, so a ticket's commit flushes the log."""
+    if not database.startswith("sqlite"):
+        pytest.skip("a SQLite setting")
+    from sqlalchemy import text
+
+    from bot.db import get_engine
+
+    store = DanaTrackerStore(domain, dialect="sqlite", db=database.split("///", 1)[1])
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    with get_engine(database).connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL

@@ -75,9 +75,12 @@ class Limits:
     rate_limit_messages: int = 20
     rate_limit_window_seconds: int = 60
     # Messages a Rasa worker processes at once; the rest wait in arrival order,
-    # at most admission_wait_seconds (bot/admission.py). Override:
-    # DANA_ACTIVE_MESSAGES=<n> or «off».
-    active_messages_per_worker: int = 4
+    # at most admission_wait_seconds (bot/admission.py). A turn is CPU work on
+    # the worker's one thread; a second keeps it busy while the first waits for
+    # the action server (measured: p95 at 16 concurrent 97–125 ms with 2,
+    # 105–155 with 3, 149–228 with 6). Where action calls are slow, raise it:
+    # DANA_ACTIVE_MESSAGES=<n>, or «off».
+    active_messages_per_worker: int = 2
     admission_wait_seconds: float = 2.0
     max_rest_body_bytes: int = 64 * 1024  # REST channel: a message is at most 2000 characters
     # Sender/conversation ids from every channel and the HTTP API: the back

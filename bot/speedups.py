@@ -1,5 +1,5 @@
 """Per-message costs in Rasa 3.6 that Dana removes, each measured with cProfile
-(bench/load.py prints the result; README "Speed").
+(bench/load.py prints the result; README «Load benchmark»).
 
 1. ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on
    every custom-action reply, and jsonschema 4.17 first re-checks the large,

@@ -15,6 +15,17 @@ async def _hold(admission: Admission, name: str, log: list, release: asyncio.Eve
         await release.wait()
 
 
+async def _one_holding_one_waiting(admission: Admission, log: list, waiting_name: str):
+    """A message in the only slot and another queued behind it: (release the
+    first, its task, the waiting one's task)."""
+    release = asyncio.Event()
+    holder = asyncio.create_task(_hold(admission, "holder", log, release))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(_hold(admission, waiting_name, log, asyncio.Event()))
+    await asyncio.sleep(0)
+    return release, holder, waiting
+
+
 async def test_messages_enter_in_arrival_order_and_never_more_than_the_limit():
     admission = Admission(limit=2, max_wait=10)
     active, most, order = 0, 0, []
@@ -39,12 +50,8 @@ async def test_a_freed_slot_goes_to_the_one_waiting_not_to_a_newcomer():
     to a waiter, which then queues again at the back."""
     admission = Admission(limit=1, max_wait=10)
     log: list = []
-    first_done = asyncio.Event()
-    holder = asyncio.create_task(_hold(admission, "holder", log, first_done))
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(_hold(admission, "waiter", log, asyncio.Event()))
-    await asyncio.sleep(0)
-    first_done.set()
+    release, holder, waiter = await _one_holding_one_waiting(admission, log, "waiter")
+    release.set()
     await holder  # released: the waiter is woken, not yet run
     newcomer = asyncio.create_task(_hold(admission, "newcomer", log, asyncio.Event()))
     await asyncio.sleep(0.05)
@@ -73,11 +80,7 @@ async def test_stuck_messages_hold_no_one_past_the_bound():
 async def test_a_client_that_leaves_while_waiting_frees_its_place():
     admission = Admission(limit=1, max_wait=10)
     log: list = []
-    release = asyncio.Event()
-    holder = asyncio.create_task(_hold(admission, "holder", log, release))
-    await asyncio.sleep(0)
-    leaver = asyncio.create_task(_hold(admission, "leaver", log, asyncio.Event()))
-    await asyncio.sleep(0)
+    release, holder, leaver = await _one_holding_one_waiting(admission, log, "leaver")
     leaver.cancel()
     release.set()
     await holder

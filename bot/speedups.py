@@ -237,13 +237,18 @@ def _matching_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: List[Di
 
 def _get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> set:
     """Rasa's RulePolicy._get_possible_keys, looking only as far back as a rule reaches."""
-    longest_rules = self.__dict__.setdefault("_dana_longest_rule", {})
-    longest = longest_rules.get(id(lookup))
-    if longest is None:  # the policy holds its lookups, so their ids stay theirs
-        longest = longest_rules[id(lookup)] = max((len(self._rule_key_to_state(k)) for k in lookup), default=0)
+    # While a policy trains, Rasa replaces its lookups and pops contradicting
+    # rules from them: a lookup is known by its identity (kept referenced, so
+    # its id is not reused) and its size.
+    lookups = self.__dict__.setdefault("_dana_lookups", {})
+    known = lookups.get(id(lookup))
+    if known is None or known[0] is not lookup or known[1] != len(lookup):
+        longest = max((len(self._rule_key_to_state(k)) for k in lookup), default=0)
+        known = lookups[id(lookup)] = (lookup, len(lookup), longest)
+    longest = known[2]
     tail = states[-longest:] if longest else []
     try:
-        key = (id(lookup), tuple(_frozen(state) for state in tail))
+        key = (id(lookup), len(lookup), tuple(_frozen(state) for state in tail))
         hash(key)
     except TypeError:  # a state value that cannot be a key: match without the cache
         return _matching_keys(self, lookup, states, longest)

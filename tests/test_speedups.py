@@ -1,4 +1,5 @@
 """Dana's speed-ups of Rasa's internals (bot/speedups.py) change no result."""
+import json
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,6 @@ def test_rule_matching_finds_rasas_rules(monkeypatch):
     """The shortened, remembered rule filter finds the same rules as Rasa's on
     conversations made of the model's own rule states, longer than any rule —
     the first time, from its cache, and after the cache dropped entries."""
-    import json
     import random
     import tarfile
 
@@ -183,3 +183,19 @@ def test_debug_log_copies_are_skipped_only_where_they_feed_a_debug_log():
         assert copied == states and copied[0] is not states[0]
     finally:
         structlog.configure(**before)
+
+
+def test_rule_matching_follows_a_lookup_that_changes_while_training():
+    """Rasa pops contradicting rules from a lookup and replaces lookups while
+    it trains; remembered matches must not outlive those changes."""
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    greet = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    thanks = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "thanks"}}]
+    lookup = {json.dumps(greet): "utter_greet", json.dumps(thanks): "utter_thanks"}
+    policy = RulePolicy.__new__(RulePolicy)
+    assert policy._get_possible_keys(lookup, greet) == {json.dumps(greet)}
+    lookup.pop(json.dumps(greet))
+    assert policy._get_possible_keys(lookup, greet) == set()
+    replaced = {json.dumps(greet): "utter_greet"}
+    assert policy._get_possible_keys(replaced, greet) == {json.dumps(greet)}

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.login import offers_caller_login
 from bot.config import ASTANA, DEFAULT_LANGUAGE, LANGUAGES, ROOT
 from bot.db import database_unavailable
+from bot.project_domain import project_domain_dict
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +59,6 @@ def last_topic_intent(tracker: Tracker) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def project_domain() -> Dict[Text, Any]:
-    """The domain as Rasa sends it, read once from domain/. Rasa sends actions
-    no domain (endpoints.yml: enable_selective_domain): 200 KB of JSON per call
-    to encode and decode, when only the validators need it, for their forms'
-    required slots — and this server ships with the same domain/ as the model."""
-    from rasa.shared.core.domain import Domain  # heavy; only validators need it
-
-    return Domain.load(str(ROOT / "domain")).as_dict()
-
-
 def local_time(moment: datetime) -> str:
     """How a customer reads a time: Astana, «25.11 14:30»."""
     return moment.astimezone(ASTANA).strftime("%d.%m %H:%M")
@@ -106,7 +96,9 @@ class DanaFormValidator(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        domain = domain or project_domain()
+        # Rasa sends no domain (endpoints.yml: enable_selective_domain); the
+        # validators need their forms' required slots from it.
+        domain = domain or project_domain_dict()
         requested = tracker.get_slot("requested_slot")
         intent = latest_intent(tracker)
         if requested and intent == "send_receipt":

@@ -24,7 +24,6 @@ Installed by DanaNaturalLanguageGenerator next to bot/resilience.py.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from typing import Any, Callable, Dict, List, Optional
@@ -34,8 +33,9 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.nlg.interpolator import interpolate_text
 
 from bot import admission, rate_limit
-from bot.config import LANGUAGES, ROOT, response_placeholders
+from bot.config import LANGUAGES, response_placeholders
 from bot.language.detect import detect_language
+from bot.project_domain import project_domain
 
 logger = logging.getLogger(__name__)
 
@@ -64,17 +64,10 @@ def message_language(message: UserMessage) -> Optional[str]:
     return None
 
 
-@functools.lru_cache(maxsize=1)
-def _project_responses() -> Dict[str, List[Dict[str, Any]]]:
-    # A model trained before a response was added lacks it; the domain files have it.
-    from rasa.shared.core.domain import Domain
-
-    return Domain.load(str(ROOT / "domain")).responses
-
-
 def response_text(responses: Dict[str, List[Dict[str, Any]]], name: str, language: Optional[str]) -> str:
     """The response's text in ``language``, or Kazakh then Russian when None."""
-    variants = responses.get(name) or _project_responses().get(name) or []
+    # A model trained before a response was added lacks it; the domain files have it.
+    variants = responses.get(name) or project_domain().responses.get(name) or []
     by_language: Dict[Optional[str], str] = {}
     for variant in variants:
         conditions = [c for c in variant.get("condition") or [] if c.get("name") == "language"]

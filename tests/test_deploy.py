@@ -373,7 +373,7 @@ def test_helm_renders_the_same_endpoints_as_endpoints_yml(helm_rasa):
         assert extra.get(key) == endpoints[key], f"Helm additionalEndpoints.{key} differs from endpoints.yml"
     # The chart writes only action_endpoint.url: ${ACTION_SERVER_URL}. Its
     # servers send actions the whole domain, which the validators then use
-    # instead of reading domain/ (actions/base.py project_domain): both work.
+    # instead of reading domain/ (bot/project_domain.py): both work.
     assert endpoints["action_endpoint"] == {"url": "${ACTION_SERVER_URL}", "enable_selective_domain": True}, \
         "endpoints.yml action_endpoint changed"
 

@@ -96,8 +96,10 @@ class DanaFormValidator(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        # Rasa sends no domain (endpoints.yml: enable_selective_domain); the
-        # validators need their forms' required slots from it.
+        # Rasa sends no domain (endpoints.yml: enable_selective_domain, and
+        # send_domain: false on each validate_ action, which Rasa would otherwise
+        # send the whole domain, 66 KB a call); validators need their forms'
+        # required slots from it.
         domain = domain or project_domain_dict()
         requested = tracker.get_slot("requested_slot")
         intent = latest_intent(tracker)

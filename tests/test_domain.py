@@ -117,3 +117,20 @@ def test_no_response_is_dead(domain):
             used.add(f"utter_ask_{slot}")
     dead = set(domain.responses) - used - {"utter_default"}  # utter_default: Rasa's own fallback action
     assert not dead
+
+
+def test_no_custom_action_call_carries_the_domain(domain):
+    """The validators and actions read domain/ themselves; Rasa would otherwise
+    send every validate_ call the whole domain (66 KB of JSON per form turn)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
+    endpoint = EndpointConfig.from_dict({**settings, "url": "http://127.0.0.1:5055/webhook"})
+    tracker = DialogueStateTracker("t", domain.slots)
+    custom = [name for name in domain.user_actions if not name.startswith("utter_")]
+    assert any(name.startswith("validate_") for name in custom)
+    sent_domain = [name for name in custom
+                   if "domain" in RemoteAction(name, endpoint)._action_call_format(tracker, domain)]
+    assert not sent_domain, f"Rasa sends the whole domain to {sent_domain}: add «send_domain: false»"

@@ -31,6 +31,76 @@ def test_action_replies_are_still_validated():
         action._validate_action_result({"events": [{"event": "no_such_event"}]})
 
 
+REPLIES = [
+    {"events": [{"event": "slot", "name": "requested_slot", "value": "login"}], "responses": []},
+    {"events": [{"event": "slot", "name": "requested_slot", "value": "login"},
+                {"event": "active_loop", "name": None}], "responses": [{"response": "utter_ask_login"}]},
+    {"events": [{"event": "slot", "name": "requested_slot", "value": "login"}, {"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "name": "requested_slot", "value": "login", "timestamp": "yesterday"}]},
+    {"events": [{"event": "slot", "name": "requested_slot", "value": "login"}], "responses": ["utter_x"]},
+    {"events": [{"name": "requested_slot"}]},
+    {"events": {"event": "slot"}},
+    {"events": []},
+    {"responses": []},
+    {},
+]
+
+
+def _rasas_verdict(reply):
+    try:
+        speedups._action_reply_validator().validate(reply)
+        return None
+    except ValidationError as error:
+        return error.message
+
+
+def test_remembered_events_give_rasas_verdict_on_every_reply(monkeypatch):
+    """Valid events are remembered; a reply that differs in one event, a field
+    or its envelope is still judged as Rasa's schema judges it, every time."""
+    monkeypatch.setattr(speedups, "_valid_events", type(speedups._valid_events)())
+    action = RemoteAction("action_x", None)
+    for _ in range(2):  # the second round meets remembered events
+        for reply in REPLIES:
+            expected = _rasas_verdict(reply)
+            if expected is None:
+                assert action._validate_action_result(reply)
+            else:
+                with pytest.raises(ValidationError) as raised:
+                    action._validate_action_result(reply)
+                assert raised.value.message.startswith(expected)
+    assert len(speedups._valid_events) == 2  # the slot event and the active_loop event
+
+
+def test_remembered_events_are_bounded(monkeypatch):
+    monkeypatch.setattr(speedups, "_valid_events", type(speedups._valid_events)())
+    monkeypatch.setattr(speedups, "VALID_EVENTS_REMEMBERED", 3)
+    action = RemoteAction("action_x", None)
+    for number in range(5):
+        assert action._validate_action_result({"events": [{"event": "slot", "name": "login", "value": str(number)}]})
+    assert len(speedups._valid_events) == 3
+
+
+def test_empty_domain_is_told_apart_as_rasa_does(domain):
+    from rasa.shared.core.domain import Domain
+
+    assert Domain.empty().is_empty() and Domain.from_dict({}).is_empty()
+    assert not domain.is_empty()
+    assert not Domain.from_dict({"intents": ["greet"]}).is_empty()
+
+
+def test_a_loaded_model_is_frozen_out_of_garbage_collection(monkeypatch):
+    import gc
+
+    loaded = []
+    monkeypatch.setattr(speedups, "_rasa_load_model", lambda agent, path: loaded.append([{"model": path}]))
+    before = gc.get_freeze_count()
+    try:
+        speedups._load_model_then_freeze(object(), "models/dana.tar.gz")
+        assert loaded and gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
 def test_every_event_name_resolves_to_rasas_class():
     for cls in all_subclasses(Event):
         expected = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)

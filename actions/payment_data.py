@@ -6,6 +6,7 @@ from typing import Any, Dict, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.config import LIMITS
 from bot.parsing.amount import parse_amount
 from bot.parsing.dates import parse_payment_date, today_astana
 from bot.parsing.email import find_emails
@@ -41,7 +42,7 @@ def validate_amount_answer(value: Any, dispatcher: CollectingDispatcher, tracker
         if corrects_earlier_answer(tracker, "amount"):
             return {"amount": None}
         amount = value if isinstance(value, (int, float)) else parse_amount(str(value or ""))
-    if amount and 0 < float(amount) <= 10_000_000:
+    if amount and 0 < float(amount) <= LIMITS.max_payment_amount:
         if tracker.get_slot("requested_slot") not in (None, "amount"):
             dispatcher.utter_message(response="utter_answer_corrected")
         return {"amount": float(int(amount))}

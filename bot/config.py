@@ -61,6 +61,9 @@ class Limits:
     max_message_chars: int = 2000  # longer messages are cut before NLU
     max_receipt_bytes: int = 10 * 1024 * 1024  # a phone photo or a PDF; larger is refused
     login_attempts: int = 3  # unknown/invalid login strikes before an operator
+    # A home-internet payment above this (tenge) is a typo, a phone or a login:
+    # the customer is asked for the amount again.
+    max_payment_amount: int = 10_000_000
     fallbacks_before_operator: int = 2
     nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
     # A PostgreSQL or Redis restart takes a few seconds: a turn waits this long

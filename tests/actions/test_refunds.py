@@ -63,6 +63,17 @@ async def test_amount_that_is_not_money_is_asked_again(dispatcher, domain_dict):
     assert responses(dispatcher) == ["utter_amount_invalid"]
 
 
+@pytest.mark.parametrize("over, expected", [(0, True), (1, False)])
+async def test_amount_above_the_configured_maximum_is_asked_again(dispatcher, domain_dict, over, expected):
+    from bot.config import LIMITS
+
+    amount = LIMITS.max_payment_amount + over
+    tracker = make_tracker(intent="inform", text=f"{amount} тг", entities=[{"entity": "amount", "value": amount}])
+    slots = ValidateWrongPaymentForm().validate_amount(amount, dispatcher, tracker, domain_dict)
+    assert slots == ({"amount": float(amount)} if expected else {"amount": None})
+    assert responses(dispatcher) == ([] if expected else ["utter_amount_invalid"])
+
+
 async def test_deny_cancels_the_form(dispatcher, domain_dict):
     tracker = make_tracker(intent="deny", text="нет, не надо", active_loop="wrong_payment_form",
                            slots={"requested_slot": "amount", "amount": None})

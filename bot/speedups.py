@@ -54,6 +54,12 @@
 9. Every parsed message asks whether the domain is empty, which Rasa answers
    by building an empty Domain from scratch to compare with (1.5 % of a
    message's CPU). The empty domain's dict is built once.
+10. The first prediction after a message asks RulePolicy twice — once with
+   the message's text, once with its intent — and each time the conversation
+   is replayed into states from its start (4 % of a message's CPU for the
+   second). The states are kept on the tracker while it has the same events
+   (count and last event) and each caller gets its own copy to edit, as
+   Rasa's callers edit them (``_choose_last_user_input``).
 
 Installed once per process by DanaNaturalLanguageGenerator, which Rasa
 creates before it loads the model.
@@ -76,6 +82,7 @@ import ujson
 from jsonschema import ValidationError, validators
 from rasa.core import processor as rasa_processor
 from rasa.core.agent import Agent
+from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.actions import forms as rasa_forms
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies import memoization as rasa_memoization
@@ -87,6 +94,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
@@ -345,6 +353,31 @@ def _domain_is_empty(self: Domain) -> bool:
     return self.as_dict() == _empty_domain_dict()
 
 
+# 10. states of one tracker, computed once -------------------------------------------------
+_rasa_create_states = TrackerFeaturizer._create_states
+_STATES = "_dana_states"
+
+
+def _create_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
+                   ignore_rule_only_turns: bool = False,
+                   rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
+    events = tracker.events
+    # RulePolicy builds its rule_only_data anew for each call: keyed by content.
+    only = tuple((name, tuple(values)) for name, values in sorted((rule_only_data or {}).items()))
+    key = (omit_unset_slots, ignore_rule_only_turns, only, len(events))
+    # Events are only appended: the same count and the same last event object
+    # mean the same history.
+    last = events[-1] if events else None
+    kept = tracker.__dict__.get(_STATES)
+    if kept is None or kept[0] != key or kept[1] is not last or kept[2] is not domain:
+        kept = (key, last, domain, _rasa_create_states(tracker, domain, omit_unset_slots,
+                                                       ignore_rule_only_turns, rule_only_data))
+        tracker.__dict__[_STATES] = kept
+    # States are dicts of sub-state dicts of strings and tuples: two levels to copy.
+    return [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()}
+            for state in kept[3]]
+
+
 # The ``copy`` module as those four modules see it.
 copy_for_debug_logs = types.SimpleNamespace(**{**vars(copy), "deepcopy": _deepcopy_for_log})
 DEBUG_LOG_COPIERS = (rasa_processor, rasa_memoization, rasa_rule_policy, rasa_forms)
@@ -361,3 +394,4 @@ def install() -> None:
     rasa_processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
     Agent.load_model = _load_model_then_freeze  # type: ignore[method-assign]
     Domain.is_empty = _domain_is_empty  # type: ignore[method-assign]
+    TrackerFeaturizer._create_states = staticmethod(_create_states)  # type: ignore[method-assign]

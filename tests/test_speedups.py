@@ -315,3 +315,75 @@ def test_states_kept_on_a_tracker_are_rasas_for_every_prediction(domain, monkeyp
                 tracker.update(events[cut])  # a new event: the kept states no longer apply
                 assert ask(tracker, False) == rasas(tracker, False)
     assert len(stories) > 50 and asked > 1000
+
+
+def _story_cuts(domain):
+    """Every conversation of the test stories, cut before each of its events."""
+    from rasa.core.training import load_data
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    for story in load_data(str(ROOT / "tests" / "stories"), domain, augmentation_factor=0):
+        events = list(story.events)
+        for cut in range(1, len(events) + 1):
+            yield DialogueStateTracker.from_events(story.sender_id, events[:cut], domain.slots), events[cut:]
+
+
+def _tracker_state(tracker, domain):
+    from rasa.shared.core.trackers import EventVerbosity
+
+    return (sorted(vars(tracker)), tracker.current_state(EventVerbosity.ALL), tracker.past_states(domain),
+            {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()},
+            tracker.active_loop, tracker.latest_action, tracker.followup_action, tracker.is_paused(),
+            _without_placeholder_time(tracker.latest_message), _without_placeholder_time(tracker.latest_bot_utterance),
+            tracker.model_id)
+
+
+def _without_placeholder_time(event):
+    """An event, or the empty one a tracker makes when there is none, whose
+    timestamp is only the moment it was made."""
+    data = event.as_dict()
+    if data.get("text") is None and not (data.get("parse_data") or {}).get("intent") and not data.get("data"):
+        data.pop("timestamp")
+    return data
+
+
+def test_tracker_copies_are_the_replayed_copies(domain):
+    """A copy is what Rasa's replay of the events gives, whatever the original
+    carries besides (model id, Dana's kept states), and changing the copy —
+    slots, loop interruption and rejection, new events — leaves the original
+    as it was."""
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, ConversationPaused,
+                                         LoopInterrupted)
+
+    cuts = in_loop = 0
+    for tracker, rest in _story_cuts(domain):
+        if cuts % 7 == 0:
+            tracker.update(ConversationPaused())
+        tracker.model_id = "model"
+        vars(tracker)["_dana_states"] = "kept"
+        ours, rasas = tracker.copy(), speedups._rasa_copy_tracker(tracker)
+        assert _tracker_state(ours, domain) == _tracker_state(rasas, domain)
+        before = _tracker_state(tracker, domain)
+        # The loop the original is in first (interrupted, rejected in place), then a new one.
+        loop = tracker.active_loop_name
+        later = [LoopInterrupted(True), ActionExecutionRejected(loop or "diagnostics_form"),
+                 ActiveLoop("diagnostics_form"), LoopInterrupted(True), *rest[:1],
+                 SlotSet("login", "0851234568"), ActionExecuted("action_listen")]
+        for copied in (ours, rasas):
+            copied.update_with_events(later, domain)
+        assert _tracker_state(ours, domain) == _tracker_state(rasas, domain)
+        assert _tracker_state(tracker, domain) == before
+        cuts += 1
+        in_loop += bool(loop)
+    assert cuts > 1000 and in_loop > 100
+
+
+def test_trackers_a_replay_would_change_are_copied_by_rasa(domain):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    capped = DialogueStateTracker("t", domain.slots, max_event_history=3)
+    slotless = DialogueStateTracker("t", None)
+    for tracker in (capped, slotless):
+        assert speedups._copy_tracker(tracker).__dict__.keys() == speedups._rasa_copy_tracker(tracker).__dict__.keys()
+        assert type(tracker.copy().slots) is type(speedups._rasa_copy_tracker(tracker).slots)
+    assert speedups._copy_tracker(capped)._max_event_history == 3

@@ -219,7 +219,7 @@ IDLE_CONNECTION_SECONDS = 2.0
 _sessions: Dict[Tuple[int, int], Tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 
 
-def _encode_json(data: Any) -> str:
+def encode_json(data: Any) -> str:
     return ujson.dumps(data, ensure_ascii=False, escape_forward_slashes=False)
 
 
@@ -244,7 +244,7 @@ class _KeptSession:
                 headers=endpoint.headers, auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
-                json_serialize=_encode_json)
+                json_serialize=encode_json)
             entry = _sessions[key] = (loop, session)
         return entry[1]
 

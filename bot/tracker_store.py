@@ -46,6 +46,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.config import LIMITS
 from bot.db import database_unavailable
+from bot.speedups import encode_json
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,11 +96,13 @@ def _no_fsync_per_turn(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _event_row(sender_id: Text, event: Event) -> Dict[Text, Any]:
-    """The row Rasa's SQLTrackerStore.save writes for an event."""
+    """The row Rasa's SQLTrackerStore.save writes for an event. The JSON is
+    ujson's, as for action calls (json.dumps was 2 % of a message's CPU); Rasa
+    reads it back with json.loads, as it reads rows written by json.dumps."""
     data = event.as_dict()
     return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            "action_name": data.get("name"), "data": json.dumps(data)}
+            "action_name": data.get("name"), "data": encode_json(data)}
 
 
 class DanaTrackerStore(SQLTrackerStore):

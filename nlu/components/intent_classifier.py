@@ -5,17 +5,20 @@ better-separated probabilities, which the FallbackClassifier threshold needs.
 C was chosen with bench/compare_pipelines.py (see docs/pipeline-comparison.md).
 
 Prediction computes sklearn's multinomial ``predict_proba`` (softmax of
-X·Wᵀ + b) from a C-ordered copy of the weights: sklearn multiplies the sparse
-row by ``coef_.T``, which scipy copies in full on every call (≈1.5 ms per
-message, a quarter of the parse time, measured with cProfile).
+x·Wᵀ + b) from a C-ordered copy of the weights, summing for each message only
+the weight rows of its own columns: sklearn multiplies the sparse row by
+``coef_.T``, which scipy copies in full on every call (≈1.5 ms per message, a
+quarter of the parse time, measured with cProfile), and even a prepared
+sparse product costs more in scipy's checks than the sum.
 
-``_create_X`` builds the same matrix as Rasa's (tested) from the sentence
-features alone: Rasa first stacks every featurizer's sequence features too,
-which this classifier never reads, then stacks with scipy (≈1 ms a message).
+Rows are read from the sentence features alone: Rasa first stacks every
+featurizer's sequence features too, which this classifier never reads, then
+stacks with scipy (≈1 ms a message). ``_create_X`` (training) builds the same
+matrix as Rasa's from them (tested).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 import numpy as np
 
@@ -62,41 +65,54 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
             warm_start=False,
         )
 
-    def _create_X(self, messages: List[Message]) -> csr_matrix:
+    @staticmethod
+    def _rows(messages: List[Message]) -> List[Tuple[np.ndarray, np.ndarray]]:
         """Each message's text sentence features, sparse then dense, in pipeline
-        order: one row per message, its parts side by side. Built from the
-        parts' entries directly; scipy's hstack/vstack cost more than the
+        order, side by side: the columns and values of its one row. Read from
+        the parts' entries directly; scipy's hstack/vstack cost more than the
         prediction for a message of one row."""
-        data, columns, row_ends = [], [], [0]
-        width = 0  # every message has the same parts, so the same width
+        rows = []
         for message in messages:
             sentence = [f for f in message.features
                         if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
             parts = ([f.features for f in sentence if f.is_sparse()]
                      + [csr_matrix(f.features) for f in sentence if f.is_dense()])
-            width, entries = 0, 0
+            columns, values, width = [], [], 0
             for part in parts:
                 part = part.tocoo()  # one row: its columns and values
-                data.append(part.data)
                 columns.append(part.col + width)
+                values.append(part.data)
                 width += part.shape[1]
-                entries += part.nnz
-            row_ends.append(row_ends[-1] + entries)
-        if not data:
+            rows.append((np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
+                         np.concatenate(values) if values else np.zeros(0)))
+        return rows
+
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        """The training matrix (Rasa's train() calls this): one row per message."""
+        rows = self._rows(messages)
+        width = max((sum(f.features.shape[1] for f in message.features
+                         if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE)
+                     for message in messages), default=0)
+        row_ends = np.cumsum([0] + [len(columns) for columns, _ in rows])
+        if not row_ends[-1]:
             return csr_matrix((len(messages), width))
-        return csr_matrix((np.concatenate(data), np.concatenate(columns), row_ends),
+        return csr_matrix((np.concatenate([values for _, values in rows]),
+                           np.concatenate([columns for columns, _ in rows]), row_ends),
                           shape=(len(messages), width))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def _probabilities(self, rows: List[Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """sklearn's predict_proba for these rows: softmax(x·Wᵀ + b), each row's
+        score summed from the weights of its own columns only."""
         weights = getattr(self, "_weights", None)
         if weights is None or weights.shape[1] != len(self.clf.classes_):
             weights = self._weights = np.ascontiguousarray(self.clf.coef_.T)
-        scores = np.asarray(X @ weights) + self.clf.intercept_
+        scores = np.array([values @ weights[columns] for columns, values in rows]).reshape(
+            len(rows), weights.shape[1]) + self.clf.intercept_
         return softmax(scores, axis=1)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Rasa's process(), with the faster predict_proba above."""
-        probabilities = self.predict_proba(self._create_X(messages))
+        """Rasa's process(), with the faster prediction above."""
+        probabilities = self._probabilities(self._rows(messages))
         intents = self.clf.classes_
         for message, row in zip(messages, probabilities):
             ranking = sorted(

@@ -25,7 +25,10 @@ def classifier(tmp_path):
 
 def test_probabilities_match_sklearn(classifier):
     X = sparse_random(7, 400, density=0.05, format="csr", random_state=9)
-    ours = classifier.predict_proba(X)
+    X[3] = 0  # a message with no known word or n-gram
+    X.eliminate_zeros()
+    rows = [(X[i].indices, X[i].data) for i in range(X.shape[0])]
+    ours = classifier._probabilities(rows)
     assert np.allclose(ours, classifier.clf.predict_proba(X), atol=1e-12)
     assert [classifier.clf.classes_[i] for i in ours.argmax(axis=1)] == classifier.clf.predict(X).tolist()
 
@@ -60,3 +63,28 @@ def test_feature_matrix_is_rasas(classifier, dense_size):
         rasas = LogisticRegressionClassifier._create_X(classifier, batch)
         assert ours.shape == rasas.shape == (len(batch), 80 + dense_size)
         assert np.array_equal(ours.toarray(), rasas.toarray())
+
+
+@pytest.mark.parametrize("dense_size", [0, 5])
+def test_parsed_intents_are_sklearns_on_rasas_matrix(dense_size):
+    """process() ranks intents as sklearn does on the matrix Rasa would build."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    import tempfile
+
+    storage = LocalModelStorage(tempfile.mkdtemp())
+    classifier = TunedLogisticRegressionClassifier.create(
+        TunedLogisticRegressionClassifier.get_default_config(), storage, Resource("clf"),
+        ExecutionContext(GraphSchema({}), "test"))
+    training = [_message(f"text {i}", [30, 50], dense_size, seed=100 + i) for i in range(40)]
+    labels = ["greet", "internet_down", "payment_not_credited", "goodbye"] * 10
+    classifier.clf.fit(LogisticRegressionClassifier._create_X(classifier, training), labels)
+    messages = [_message(text, [30, 50], dense_size, seed) for seed, text in
+                enumerate(["интернет жоқ", "пропал интернет с утра", "сәлем"])]
+    expected = classifier.clf.predict_proba(LogisticRegressionClassifier._create_X(classifier, messages))
+    classifier.process(messages)
+    for message, row in zip(messages, expected):
+        assert message.get("intent")["name"] == classifier.clf.classes_[row.argmax()]
+        ranking = {entry["name"]: entry["confidence"] for entry in message.get("intent_ranking")}
+        assert np.allclose([ranking[name] for name in classifier.clf.classes_], row, atol=1e-12)

@@ -66,9 +66,9 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         )
 
     @staticmethod
-    def _rows(messages: List[Message]) -> List[Tuple[np.ndarray, np.ndarray]]:
+    def _rows(messages: List[Message]) -> List[Tuple[np.ndarray, np.ndarray, int]]:
         """Each message's text sentence features, sparse then dense, in pipeline
-        order, side by side: the columns and values of its one row. Read from
+        order, side by side: the columns, values and width of its one row. Read from
         the parts' entries directly; scipy's hstack/vstack cost more than the
         prediction for a message of one row."""
         rows = []
@@ -84,29 +84,27 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
                 values.append(part.data)
                 width += part.shape[1]
             rows.append((np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
-                         np.concatenate(values) if values else np.zeros(0)))
+                         np.concatenate(values) if values else np.zeros(0), width))
         return rows
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
         """The training matrix (Rasa's train() calls this): one row per message."""
         rows = self._rows(messages)
-        width = max((sum(f.features.shape[1] for f in message.features
-                         if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE)
-                     for message in messages), default=0)
-        row_ends = np.cumsum([0] + [len(columns) for columns, _ in rows])
+        width = max((row_width for _, _, row_width in rows), default=0)
+        row_ends = np.cumsum([0] + [len(columns) for columns, _, _ in rows])
         if not row_ends[-1]:
             return csr_matrix((len(messages), width))
-        return csr_matrix((np.concatenate([values for _, values in rows]),
-                           np.concatenate([columns for columns, _ in rows]), row_ends),
+        return csr_matrix((np.concatenate([values for _, values, _ in rows]),
+                           np.concatenate([columns for columns, _, _ in rows]), row_ends),
                           shape=(len(messages), width))
 
-    def _probabilities(self, rows: List[Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    def _probabilities(self, rows: List[Tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
         """sklearn's predict_proba for these rows: softmax(x·Wᵀ + b), each row's
         score summed from the weights of its own columns only."""
         weights = getattr(self, "_weights", None)
         if weights is None or weights.shape[1] != len(self.clf.classes_):
             weights = self._weights = np.ascontiguousarray(self.clf.coef_.T)
-        scores = np.array([values @ weights[columns] for columns, values in rows]).reshape(
+        scores = np.array([values @ weights[columns] for columns, values, _ in rows]).reshape(
             len(rows), weights.shape[1]) + self.clf.intercept_
         return softmax(scores, axis=1)
 

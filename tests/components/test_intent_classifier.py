@@ -27,7 +27,7 @@ def test_probabilities_match_sklearn(classifier):
     X = sparse_random(7, 400, density=0.05, format="csr", random_state=9)
     X[3] = 0  # a message with no known word or n-gram
     X.eliminate_zeros()
-    rows = [(X[i].indices, X[i].data) for i in range(X.shape[0])]
+    rows = [(X[i].indices, X[i].data, X.shape[1]) for i in range(X.shape[0])]
     ours = classifier._probabilities(rows)
     assert np.allclose(ours, classifier.clf.predict_proba(X), atol=1e-12)
     assert [classifier.clf.classes_[i] for i in ours.argmax(axis=1)] == classifier.clf.predict(X).tolist()

@@ -81,7 +81,8 @@ class Limits:
     # at most admission_wait_seconds (bot/admission.py). A turn is CPU work on
     # the worker's one thread; a second keeps it busy while the first waits for
     # the action server (measured: p95 at 16 concurrent 97–125 ms with 2,
-    # 105–155 with 3, 149–228 with 6). Where action calls are slow, raise it:
+    # 105–155 with 3, 149–228 with 6; with the cheaper turns of 2026-12-01,
+    # 83–96 with 2, 96–101 with 3). Where action calls are slow, raise it:
     # DANA_ACTIVE_MESSAGES=<n>, or «off».
     active_messages_per_worker: int = 2
     admission_wait_seconds: float = 2.0

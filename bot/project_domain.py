@@ -1,9 +1,10 @@
 """The domain as the files in domain/ say it — not a trained model's copy.
 
 Read once per process, where Rasa does not hand the domain over: the action
-server's form validators (Rasa sends actions no domain, endpoints.yml
-``enable_selective_domain``) and the message guard's answers for responses
-added after the running model was trained.
+server's form validators (Rasa sends actions no domain: endpoints.yml
+``enable_selective_domain``, and ``send_domain: false`` on each ``validate_``
+action in domain/) and the message guard's answers for responses added after
+the running model was trained.
 """
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ import logging
 from abc import ABC, abstractmethod
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Text
 
 import yaml

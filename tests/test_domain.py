@@ -2,7 +2,6 @@
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 
 from bot.config import LIMITS, response_placeholders

@@ -1,7 +1,7 @@
 # Dana — make help lists the targets. The two that matter: make run, make test.
 # Recipes source scripts/env.sh, which is bash (BASH_SOURCE, pipefail): /bin/sh is dash here.
 SHELL := /bin/bash
-.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare bench soak cluster cluster-down cluster-status clean
+.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare compare-deps compare-langid export-misses bench soak cluster cluster-down cluster-status clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -24,11 +24,20 @@ train:  ## force retraining
 validate:  ## rasa data validate
 	@. scripts/env.sh && .venv/bin/rasa data validate --domain domain --data nlu stories
 
-nlu-eval:  ## held-out NLU figures per language
+nlu-eval:  ## held-out NLU figures (intents, out of scope, entities, language id)
 	@. scripts/env.sh && .venv/bin/python -m bench.eval_nlu --model models/dana.tar.gz
 
-compare:  ## pipeline comparison (Dana vs Rasa default), writes docs/pipeline-comparison.md
+compare-deps:
+	@. scripts/env.sh && "$$PY" -m pip install -q -r bench/requirements-compare.txt -c constraints.txt && "$$PY" -m pip check
+
+compare: compare-deps  ## NLU pipelines side by side (Dana, + Russian lemmas, + DIET, Rasa default), writes docs/pipeline-comparison.md
 	@. scripts/env.sh && .venv/bin/python -m bench.compare_pipelines
+
+compare-langid: compare-deps  ## language id: Dana vs lingua, py3langid, fastText, writes docs/langid-comparison.md
+	@. scripts/env.sh && .venv/bin/python -m bench.compare_langid --out docs/langid-comparison.md
+
+export-misses:  ## messages Dana did not understand this week, as NLU YAML to label (var/misses.yml)
+	@. scripts/env.sh && .venv/bin/python -m bot export-misses --out var/misses.yml
 
 bench:  ## latency/throughput/RSS benchmark, Dana vs stock Rasa
 	@. scripts/env.sh && .venv/bin/python -m bench.load

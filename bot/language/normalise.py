@@ -73,6 +73,42 @@ def words(text: str) -> list[str]:
     return [w.strip(".-+'") for w in WORD.findall(text) if w.strip(".-+'")]
 
 
+# Everyday words for the same thing, on their folded stems: customers say
+# «ғаламтор», «инет», «модем», «сым», «тюнер», «инженер»; features read one
+# canonical stem (the suffix stays, so Kazakh case endings still count).
+# (stem, canonical stem, stems that start alike but mean something else)
+_SYNONYM_STEMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("галамтор", "интернет", ()),
+    ("инет", "интернет", ("инетик",)),
+    ("интернэт", "интернет", ()),
+    ("модем", "роутер", ()),
+    ("маршрутизатор", "роутер", ()),
+    ("ротер", "роутер", ()),
+    ("wi-fi", "ваифаи", ()),
+    ("уифи", "ваифаи", ()),
+    ("ваи-фаи", "ваифаи", ()),
+    ("уаифаи", "ваифаи", ()),
+    ("сым", "кабель", ("сымбат",)),
+    ("провод", "кабель", ()),
+    ("шнур", "кабель", ()),
+    ("тюнер", "приставка", ()),
+    ("ресивер", "приставка", ()),
+    ("декодер", "приставка", ()),
+    ("техник", "мастер", ("техникал", "техническ", "техника")),
+    ("инженер", "мастер", ()),
+    ("монтажник", "мастер", ()),
+    ("жондеуши", "мастер", ()),
+)
+
+
+def canonical(folded: str) -> str:
+    """A folded word with an everyday synonym's stem replaced by the usual one."""
+    for stem, usual, unlike in _SYNONYM_STEMS:
+        if folded.startswith(stem) and not folded.startswith(unlike):
+            return usual + folded[len(stem):]
+    return folded
+
+
 def fold_text(text: str) -> str:
     """The whole text folded, words separated by single spaces."""
     return " ".join(fold_word(w) for w in words(text))

@@ -35,6 +35,11 @@ FINDERS: List[tuple[str, Finder]] = [
 ]
 
 
+# Message key under which the entities of its text are kept once found (the
+# tokenizer needs them for its placeholders, this extractor for its output).
+FOUND_ENTITIES = "dana_found_entities"
+
+
 def extract_entities(text: str) -> List[Dict[Text, Any]]:
     taken: List[tuple[int, int]] = []
     entities = []
@@ -46,6 +51,15 @@ def extract_entities(text: str) -> List[Dict[Text, Any]]:
             entities.append({"entity": name, "start": start, "end": end,
                              "value": value, "confidence_entity": 1.0})
     return sorted(entities, key=lambda e: e["start"])
+
+
+def entities_of(message: Message) -> List[Dict[Text, Any]]:
+    """The entities of the message's text, found once per message."""
+    found = message.get(FOUND_ENTITIES)
+    if found is None:
+        found = extract_entities(message.get(TEXT) or "")
+        message.set(FOUND_ENTITIES, found)
+    return found
 
 
 @DefaultV1Recipe.register(
@@ -64,7 +78,7 @@ class DanaEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            found = extract_entities(message.get(TEXT) or "")
+            found = [dict(e) for e in entities_of(message)]
             message.set(
                 ENTITIES,
                 message.get(ENTITIES, []) + self.add_extractor_name(found),

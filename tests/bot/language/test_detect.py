@@ -49,3 +49,29 @@ def test_explicit_requests_and_their_words(text, language, words):
 
 def test_folding_makes_three_spellings_one():
     assert fold_text("Үйдегі интернет жоқ") == fold_text("уйдеги интернет жок") == fold_text("uidegi internet jok")
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Я живу на улице Сығанақ", "ru"),              # a street is a name, not Kazakh
+    ("Плательщик: Жұмабаев Нұрлан, вчера оплатил", "ru"),
+    ("Мен Алматыдан жазып отырмын, интернет жоқ", "kk"),
+    ("Рахмет. Қашан келеді?", "kk"),               # a capital after a full stop starts a sentence
+])
+def test_capitalised_names_inside_a_sentence_do_not_decide(text, language):
+    assert detect_language(text).language == language
+
+
+def test_entity_spans_are_not_read():
+    text = "Меня зовут Асанов Асан Асанұлы"
+    assert detect_language(text, ignore=[(11, len(text))]).language == "ru"
+    assert detect_language("асанов асан асанұлы", ignore=[(0, 19)]).language is None
+
+
+def test_char_ngram_model_learns_kazakh_without_its_letters():
+    from bot.language.detect import CharNgramModel
+
+    model = CharNgramModel.train([("интернет жоқ қосылмай тұр", "kk"), ("маман жіберіңізші", "kk"),
+                                  ("интернет не работает", "ru"), ("пришлите мастера", "ru")])
+    assert detect_language("косылмаи тур", model).language == "kk"
+    assert detect_language("не работает", model).language == "ru"
+    assert CharNgramModel.from_dict(model.to_dict()).word_score("жибериниз") == model.word_score("жибериниз")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +62,19 @@ def _when(text: str) -> datetime:
         amount, unit = int(text[1:-1]), text[-1]
         return datetime.now(ASTANA) + (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
     moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+
+
+def _ago(text: str) -> datetime:
+    """--since: ISO time (Astana unless it says otherwise), or '+7d' / '+12h' back from now."""
+    match = re.fullmatch(r"\+(\d+)([dh])", text.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return datetime.now(ASTANA) - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time nor +Nd / +Nh: {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
 
 
@@ -254,6 +268,26 @@ def cmd_erase_subscriber(args) -> int:
     return 0
 
 
+def cmd_export_misses(args) -> int:
+    from bot.nlu_misses import find_misses, to_yaml
+
+    if args.limit is not None and args.limit < 1:
+        print("--limit must be 1 or more", file=sys.stderr)
+        return 2
+    since = args.since or datetime.now(ASTANA) - timedelta(days=7)
+    report = find_misses(since, limit=args.limit)
+    text = to_yaml(report, args.out or "FILE")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {report.messages} missed message(s) as {len(report.misses)} example(s){where}",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -331,6 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("login")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_erase_subscriber)
+
+    p = sub.add_parser(
+        "export-misses", help="messages Dana did not understand well, as NLU YAML to label (docs/nlu-misses.md)",
+        description="Customer messages since --since whose intent was nlu_fallback or below "
+                    "LIMITS.nlu_review_confidence, personal data replaced by stand-ins, duplicates merged, "
+                    "grouped under the intent Dana guessed. Label them, then scripts/add_nlu_examples.py.")
+    p.add_argument("--since", type=_ago, metavar="TIME", help="ISO time (Astana) or +Nd / +Nh back (default: +7d)")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N examples, the most frequent")
+    p.add_argument("--out", metavar="FILE", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export_misses)
     return parser
 
 

@@ -1,6 +1,6 @@
 """The one place for Dana's settings and business numbers.
 
-Business numbers come from the operator's FAQ (see ../shared/spec/policy.md).
+Business numbers come from the operator's FAQ (see docs/spec/policy.md).
 Responses reference them as placeholders (``{support_phone}`` …) which the
 NLG fills from ``response_placeholders()``; actions and services import them
 from here. Deployment settings come from environment variables only.
@@ -66,6 +66,7 @@ class Limits:
     max_payment_amount: int = 10_000_000
     fallbacks_before_operator: int = 2
     nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
+    nlu_review_confidence: float = 0.6  # export-misses: answered, but too unsure to go unchecked
     # A PostgreSQL or Redis restart takes a few seconds: a turn waits this long
     # for them before the customer is told to write again.
     database_retry_seconds: float = 20.0

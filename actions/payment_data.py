@@ -1,6 +1,7 @@
 """Answers about a payment: amount, date, payer's name, e-mail, partner."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Text
 
 from rasa_sdk import Tracker
@@ -13,11 +14,19 @@ from bot.parsing.email import find_emails
 from bot.parsing.names import clean_full_name
 
 
+# «не 12000, а 5000», «12 мың емес, 5 мың», «вместо 12000 — 5000»: of two values
+# the one said last is meant.
+_CORRECTION = re.compile(r"(?<!\w)(не|емес|вместо|орнына|дұрысы|дурысы|точнее|а именно)(?!\w)", re.IGNORECASE)
+
+
 def _entity(tracker: Tracker, name: str):
-    for entity in (tracker.latest_message or {}).get("entities", []):
-        if entity.get("entity") == name:
-            return entity.get("value")
-    return None
+    """The value of an entity in the latest message; in a correction that names
+    the old value and the new one, the new one."""
+    message = tracker.latest_message or {}
+    values = [e.get("value") for e in message.get("entities", []) if e.get("entity") == name]
+    if len(values) > 1 and _CORRECTION.search(message.get("text") or ""):
+        return values[-1]
+    return values[0] if values else None
 
 
 # Entities that answer a form question. A message carrying one of them while

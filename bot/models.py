@@ -134,6 +134,10 @@ class RefundRequest(Base):
     status = Column(String(16), nullable=False, default="open")
     channel = Column(String(32), nullable=False, default="rest")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    # How the two logins' owners' names compared (bot/name_match.py reason:
+    # exact, order, transliteration, patronymic_missing, typo, different_surname, …);
+    # None when a login has no subscriber. Added later: nullable, so init_db adds it.
+    owners_names = Column(String(64))
 
 
 class PaymentInvestigation(Base):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.config import POLICY
+from bot.name_match import compare_names
 
 
 def differing_digits(right: str, wrong: str) -> int:
@@ -53,7 +54,6 @@ def receipt_decision(*, right_login: str, wrong_login: str, wrong_login_exists: 
 
 
 def names_match(a: str, b: str) -> bool:
-    """Same person whatever the letters, case and word order («Асанов Асан» = «асан асанов»)."""
-    from bot.language.normalise import fold_text
-
-    return sorted(fold_text(a).split()) == sorted(fold_text(b).split())
+    """Same person as a person at the call centre would judge it (bot/name_match.py):
+    whatever the case, word order, script or a missing patronymic; one slip forgiven."""
+    return compare_names(a, b).same

@@ -13,25 +13,39 @@ from sqlalchemy.orm import Session
 
 from bot.config import POLICY
 from bot.models import CallbackRequest, Consent, PaymentInvestigation, RefundRequest, Subscriber
-from bot.refunds import names_match, receipt_decision, ReceiptDecision
+from bot.name_match import compare_names, NameMatch
+from bot.refunds import receipt_decision, ReceiptDecision
 
 
 def login_exists(session: Session, login: str) -> bool:
     return session.get(Subscriber, login) is not None
 
 
-def refund_receipt(session: Session, right_login: str, wrong_login: str, amount: int) -> ReceiptDecision:
+def compare_owners(session: Session, right_login: str, wrong_login: str) -> NameMatch | None:
+    """The two logins' owners' full names compared; None when either login has no subscriber."""
     right = session.get(Subscriber, right_login)
     wrong = session.get(Subscriber, wrong_login)
-    same_owner = bool(right and wrong and names_match(right.full_name, wrong.full_name))
+    if right is None or wrong is None:
+        return None
+    return compare_names(right.full_name, wrong.full_name)
+
+
+def refund_receipt(session: Session, right_login: str, wrong_login: str, amount: int) -> ReceiptDecision:
+    return _receipt(session, right_login, wrong_login, amount, compare_owners(session, right_login, wrong_login))
+
+
+def _receipt(session: Session, right_login: str, wrong_login: str, amount: int,
+             owners: NameMatch | None) -> ReceiptDecision:
     return receipt_decision(right_login=right_login, wrong_login=wrong_login,
-                            wrong_login_exists=wrong is not None, names_match=same_owner, amount=amount)
+                            wrong_login_exists=login_exists(session, wrong_login),
+                            names_match=bool(owners and owners.same), amount=amount)
 
 
 def file_refund(session: Session, *, conversation_id: str, right_login: str, wrong_login: str,
                 amount: int, payment_date: date, payer_name: str, contact_phone: str,
                 email: str | None, channel: str, now: datetime) -> tuple[RefundRequest, ReceiptDecision]:
-    decision = refund_receipt(session, right_login, wrong_login, amount)
+    owners = compare_owners(session, right_login, wrong_login)
+    decision = _receipt(session, right_login, wrong_login, amount, owners)
     existing = session.execute(select(RefundRequest).where(
         RefundRequest.conversation_id == conversation_id, RefundRequest.right_login == right_login,
         RefundRequest.wrong_login == wrong_login, RefundRequest.amount == amount,
@@ -42,6 +56,7 @@ def file_refund(session: Session, *, conversation_id: str, right_login: str, wro
                            wrong_login=wrong_login, amount=amount, payment_date=payment_date,
                            payer_name=payer_name, contact_phone=contact_phone, email=email,
                            receipt_required=decision.required, receipt_reason=decision.reason,
+                           owners_names=owners.reason if owners else None,
                            channel=channel, created_at=now)
     session.add(refund)
     session.flush()

@@ -82,22 +82,29 @@ async def test_deny_cancels_the_form(dispatcher, domain_dict):
     assert slots_of(events)["requested_slot"] is None
 
 
-async def test_correcting_the_amount_while_the_date_is_asked(dispatcher, domain_dict):
-    """«ой, не 5000, а 5500» while Dana asks for the date: the amount changes,
-    Dana says so and asks for the date again, without calling it a bad date."""
-    text = "ой, не 5000, а 5500 тенге"
+@pytest.mark.parametrize("text, amount", [
+    ("ой, не 5000, а 5500 тенге", 5500.0),
+    ("ой, подождите, сумма была не 12000, а 5000", 5000.0),
+    ("12 мың емес, 5 мың теңге", 5000.0),
+])
+async def test_correcting_the_amount_while_the_date_is_asked(dispatcher, domain_dict, text, amount):
+    """«ой, не 5000, а 5500» while Dana asks for the date: the amount changes to
+    the new value, Dana says so and asks for the date again, without calling it
+    a bad date. The entities are what Dana's extractor finds: both amounts."""
+    from nlu.components.entity_extractor import extract_entities
+
+    entities = [e for e in extract_entities(text) if e["entity"] == "amount"]
+    first = float(entities[0]["value"])  # what Rasa's from_entity mapping put in the slot
     tracker = make_tracker(
-        slots={"right_login": "0851234567", "wrong_login": "0851234572", "amount": 5500.0,
+        slots={"right_login": "0851234567", "wrong_login": "0851234572", "amount": first,
                "payment_date": text, "requested_slot": "payment_date"},
-        intent="inform", text=text, active_loop="wrong_payment_form",
-        entities=[{"entity": "amount", "value": 5500}],
-        events=[],
+        intent="inform", text=text, active_loop="wrong_payment_form", entities=entities, events=[],
     )
     # What Rasa's slot extraction added after the message: both mappings fired.
-    tracker.events += [{"event": "slot", "name": "amount", "value": 5500.0},
+    tracker.events += [{"event": "slot", "name": "amount", "value": first},
                        {"event": "slot", "name": "payment_date", "value": text}]
     slots = slots_of(await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict))
-    assert slots["amount"] == 5500.0
+    assert slots["amount"] == amount
     assert slots["payment_date"] is None
     assert responses(dispatcher) == ["utter_answer_corrected"]
 
@@ -110,3 +117,44 @@ async def test_a_receipt_sent_while_a_login_is_asked_is_kept_and_the_question_re
     slots = slots_of(await ValidateWrongPaymentForm().run(dispatcher, tracker, domain_dict))
     assert slots == {"right_login": None}
     assert responses(dispatcher) == ["utter_receipt_kept"]
+
+
+async def test_same_owner_without_the_patronymic_needs_no_receipt_and_the_row_says_why(seeded, dispatcher,
+                                                                                       domain_dict):
+    """The wrong login's owner is written «Асанов Асан», the right one's «Асанов Асан
+    Асанұлы» (seeded): the same person, so no receipt, and the refund row says why."""
+    from bot.models import Subscriber
+
+    with new_session(seeded) as session, session.begin():
+        session.add(Subscriber(login="0851234573", full_name="Асанов Асан", area="Алматы"))
+    events = await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots(wrong_login="0851234573")),
+                                            domain_dict)
+    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created"]
+    assert slots_of(events)["receipt_required"] is False
+    with new_session(seeded) as session:
+        [row] = session.execute(select(RefundRequest)).scalars().all()
+    assert (row.receipt_required, row.receipt_reason, row.owners_names) == (False, None, "patronymic_missing")
+
+
+@pytest.mark.parametrize("owner, names", [("Асанова Асель", "different_surname"), ("Асанов Бекзат", "different_given_name"),
+                                          ("Асанов", "too_short")])
+async def test_another_owner_needs_a_receipt_and_the_row_says_why(seeded, dispatcher, domain_dict, owner, names):
+    from bot.models import Subscriber
+
+    with new_session(seeded) as session, session.begin():
+        session.add(Subscriber(login="0851234573", full_name=owner, area="Алматы"))
+    await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots(wrong_login="0851234573")), domain_dict)
+    assert responses(dispatcher) == ["utter_receipt_reason_names_differ", "utter_receipt_required",
+                                     "utter_refund_created"]
+    with new_session(seeded) as session:
+        [row] = session.execute(select(RefundRequest)).scalars().all()
+    assert (row.receipt_required, row.receipt_reason, row.owners_names) == (True, "names_differ", names)
+
+
+@pytest.mark.parametrize("wrong, names", [("0851234572", "exact"), ("0851234000", None)])
+async def test_the_row_records_the_owners_comparison_or_none_when_a_login_is_unknown(seeded, dispatcher,
+                                                                                     domain_dict, wrong, names):
+    await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots(wrong_login=wrong)), domain_dict)
+    with new_session(seeded) as session:
+        [row] = session.execute(select(RefundRequest)).scalars().all()
+    assert row.owners_names == names

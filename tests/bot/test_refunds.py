@@ -63,3 +63,40 @@ def test_names_match_whatever_the_spelling():
     assert names_match("Асанов Асан Асанұлы", "асанов асан асанулы")
     assert names_match("Асан Асанов", "Асанов Асан")
     assert not names_match("Асанов Асан", "Петрова Анна")
+
+
+def test_names_match_as_a_person_would():
+    assert names_match("Асанов Асан Асанұлы", "Асанов Асан")  # no patronymic
+    assert names_match("Нұрланов Нұрлан", "Nurlanov Nurlan")  # Latin letters
+    assert names_match("Нұрланов Нұрлан", "Нурланов Нурлна")  # one slip
+    assert not names_match("Асанов Асан", "Асанова Асель")
+    assert not names_match("Асанов", "Асанов Асан")
+
+
+def test_init_adds_the_owners_names_column_to_an_older_refund_table(tmp_path):
+    from sqlalchemy import create_engine, inspect, text
+
+    from bot.db import get_engine, init_db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with create_engine(url).begin() as connection:  # refunds as the release before this column made them
+        connection.execute(text(
+            "CREATE TABLE refund_requests (id INTEGER PRIMARY KEY, conversation_id VARCHAR(128) NOT NULL, "
+            "right_login VARCHAR(20) NOT NULL, wrong_login VARCHAR(20) NOT NULL, amount INTEGER NOT NULL, "
+            "payment_date DATE NOT NULL, payer_name VARCHAR(200) NOT NULL, contact_phone VARCHAR(16) NOT NULL, "
+            "email VARCHAR(200), receipt_required BOOLEAN NOT NULL, receipt_reason VARCHAR(64), "
+            "receipt_path VARCHAR(255), status VARCHAR(16) NOT NULL, channel VARCHAR(32) NOT NULL, "
+            "created_at DATETIME NOT NULL)"))
+        connection.execute(text("INSERT INTO refund_requests VALUES (1, 'c', '0851234567', '0851234572', 5000, "
+                                "'2026-07-25', 'Асан', '+77011234567', NULL, 0, NULL, NULL, 'open', 'rest', "
+                                "'2026-07-25 10:00:00')"))
+    try:
+        init_db(url)
+        init_db(url)  # idempotent
+        columns = {c["name"] for c in inspect(get_engine(url)).get_columns("refund_requests")}
+        assert "owners_names" in columns
+        with get_engine(url).connect() as connection:  # the old row is kept, its reason unknown
+            assert connection.execute(text("SELECT id, owners_names FROM refund_requests")).all() == [(1, None)]
+    finally:
+        get_engine(url).dispose()
+        get_engine.cache_clear()

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, local_time, raise_if_database_down
+from actions.base import DanaFormValidator, raise_if_database_down
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from bot.db import new_session
@@ -32,17 +32,20 @@ class ValidateDiagnosticsForm(DanaFormValidator):
 
 
 def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists") -> None:
+    """Facts only: the status code and ISO times. The NLG (bot/nlg.py) says the
+    status in the customer's language (utter_term_ticket_status_<code>) and the
+    times as they read them, in Astana time."""
     dispatcher.utter_message(
         response=response, ticket_id=str(ticket.id), ticket_status=ticket.status,
-        callback_due=local_time(ticket.callback_due), visit_due=local_time(ticket.visit_due),
-        resolve_due=local_time(ticket.resolve_due),
+        callback_due=ticket.callback_due.isoformat(), visit_due=ticket.visit_due.isoformat(),
+        resolve_due=ticket.resolve_due.isoformat(),
     )
 
 
 def tell_outage(dispatcher: CollectingDispatcher, outage) -> None:
     area = outage.area.split(",")[0]  # the city only: a login must not reveal an address
     if outage.expected_end:
-        dispatcher.utter_message(response="utter_outage_found", area=area, eta=local_time(outage.expected_end))
+        dispatcher.utter_message(response="utter_outage_found", area=area, eta=outage.expected_end.isoformat())
     else:
         dispatcher.utter_message(response="utter_outage_found_no_eta", area=area)
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, local_time, raise_if_database_down
+from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.diagnostics import tell_outage, tell_ticket
@@ -81,11 +81,12 @@ class ActionFileTicket(Action):
 
 
 def _next_work_start(now) -> str:
-    """When a specialist can call: today's or tomorrow's 09:00, Astana."""
+    """When a specialist can call: today's or tomorrow's 09:00, Astana (ISO;
+    the NLG shows it as the customer reads it)."""
     from datetime import datetime, timedelta
 
     local = now.astimezone(ASTANA)
     start = datetime.combine(local.date(), POLICY.work_start, tzinfo=ASTANA)
     if local >= start:
         start += timedelta(days=1)
-    return local_time(start)
+    return start.isoformat()

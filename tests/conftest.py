@@ -93,6 +93,26 @@ def slots_of(events) -> dict:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
+@pytest.fixture(scope="session")
+def say(domain):
+    """What the customer reads: ``await say(message, lang)`` renders a message an
+    action sent (dispatcher.messages) through Dana's NLG, as the Rasa server does."""
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.nlg import DanaNaturalLanguageGenerator
+
+    nlg = DanaNaturalLanguageGenerator(domain=domain)
+
+    async def render(message: dict, lang: str) -> str:
+        tracker = DialogueStateTracker.from_events("t", [], slots=domain.slots)
+        tracker.update(SlotSet("language", lang))
+        values = {k: v for k, v in message.items() if k != "response"}
+        return (await nlg.generate(message["response"], tracker, "rest", **values))["text"]
+
+    return render
+
+
 @pytest.fixture(autouse=True)
 def office_hours(monkeypatch):
     """Tests run at 12:00 Astana time on a Wednesday unless they set the clock

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 
 import pytest
@@ -23,3 +24,24 @@ async def test_ticket_status_by_login(seeded, dispatcher, domain_dict):
     await ActionTicketStatus().run(dispatcher, make_tracker(slots={"login": "0851234570"}), domain_dict)
     await ActionTicketStatus().run(dispatcher, make_tracker(slots={"login": "0851234567"}), domain_dict)
     assert [m["response"] for m in dispatcher.messages] == ["utter_ticket_exists", "utter_no_open_ticket"]
+
+
+@pytest.mark.parametrize("status", ["open", "scheduled"])  # bot/tickets.py OPEN_STATUSES
+async def test_the_open_ticket_is_told_in_words_and_local_times(seeded, dispatcher, domain_dict, say, status):
+    from bot.db import new_session
+    from bot.tickets import open_ticket_for
+
+    with new_session(seeded) as session, session.begin():
+        ticket = open_ticket_for(session, "0851234570")
+        ticket.status = status
+        due = {name: getattr(ticket, name).astimezone(ASTANA) for name in ("callback_due", "visit_due", "resolve_due")}
+    await ActionTicketStatus().run(dispatcher, make_tracker(slots={"login": "0851234570"}), domain_dict)
+    message = dispatcher.messages[0]
+    assert message["ticket_status"] == status  # the action passes the code; the NLG says it
+    kk, ru = await say(message, "kk"), await say(message, "ru")
+    for text in (kk, ru):
+        assert not re.search(r"\b(open|scheduled|resolved|cancelled)\b|\d{4}-\d{2}-\d{2}", text), text
+    shown = {name: moment.strftime("%d.%m %H:%M") for name, moment in due.items()}
+    assert f"до {shown['callback_due']}, мастер придёт до {shown['visit_due']}" in ru
+    assert f"Маман {shown['callback_due']}-" in kk and f"шебер {shown['visit_due']}-" in kk
+    assert kk.count(" дейін") == 3

@@ -35,11 +35,13 @@ async def test_filing_twice_returns_the_same_ticket(seeded, dispatcher, domain_d
     assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_exists"]
 
 
-async def test_after_18_the_customer_hears_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch):
+async def test_after_18_the_customer_hears_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch, say):
     _at(monkeypatch, 19)
     await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
     assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_created_after_hours"]
-    assert dispatcher.messages[1]["callback_from"] == "16.11 09:00"
+    assert dispatcher.messages[1]["callback_from"] == "2026-11-16T09:00:00+05:00"
+    assert "маман 16.11 09:00-дан кейін хабарласады" in await say(dispatcher.messages[1], "kk")
+    assert "позвонит после 16.11 09:00." in await say(dispatcher.messages[1], "ru")
 
 
 async def test_billing_period_note_from_the_27th(seeded, dispatcher, domain_dict, monkeypatch):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Dict, List, Text
 
@@ -16,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.login import offers_caller_login
-from bot.config import ASTANA, DEFAULT_LANGUAGE, LANGUAGES, ROOT
+from bot.config import DEFAULT_LANGUAGE, LANGUAGES, ROOT
 from bot.db import database_unavailable
 from bot.project_domain import project_domain_dict
 
@@ -58,11 +57,6 @@ def last_topic_intent(tracker: Tracker) -> str | None:
     return None
 
 
-def local_time(moment: datetime) -> str:
-    """How a customer reads a time: Astana, «25.11 14:30»."""
-    return moment.astimezone(ASTANA).strftime("%d.%m %H:%M")
-
-
 @lru_cache(maxsize=1)
 def faq_answers() -> Dict[str, List[str]]:
     """intent → responses, read from the one-turn FAQ rules (the single source)."""
@@ -83,6 +77,9 @@ class DanaFormValidator(FormValidationAction, ABC):
       already collected stays.
     - «Жоқ, керек емес» / «нет, не надо» to a data question cancels the form
       (consent and e-mail questions treat «no» as an answer).
+    - «Давайте на русском» in the middle of a form switches the language (NLU
+      set the slot) and the question is asked again in it — it is no answer
+      to the question, and no strike against a login.
     rasa-sdk skips abstract classes, so this one is never registered.
     """
 
@@ -102,6 +99,9 @@ class DanaFormValidator(FormValidationAction, ABC):
         domain = domain or project_domain_dict()
         requested = tracker.get_slot("requested_slot")
         intent = latest_intent(tracker)
+        if requested and intent == "switch_language":
+            dispatcher.utter_message(response="utter_language_chosen")
+            return [SlotSet(requested, None)]
         if requested and intent == "send_receipt":
             # A photo sent while Dana asks something else: keep it, say so, ask again.
             from actions.receipts import acknowledge_receipt  # receipts imports this module

@@ -72,3 +72,11 @@ async def test_side_question_is_answered_and_the_login_asked_again(seeded, dispa
     events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_request_status"]
     assert slots_of(events) == {"login": None}
+
+
+async def test_a_language_switch_at_the_login_question_is_no_bad_login(seeded, dispatcher, domain_dict):
+    tracker = make_tracker(intent="switch_language", text="давайте на русском", active_loop="diagnostics_form",
+                           slots={"requested_slot": "login", "login": "давайте на русском", "login_attempts": 0})
+    events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
+    assert responses(dispatcher) == ["utter_language_chosen"]  # then the form asks for the login again
+    assert slots_of(events) == {"login": None}  # no strike, nothing taken as a login

@@ -100,3 +100,66 @@ def test_wrong_login_payment_asks_for_a_receipt_only_when_the_rules_say_so(dana,
     refunds = [r for r in cli(dana, "list", "refunds") if r["conversation_id"] == customer.sender]
     assert len(refunds) == 1 and refunds[0]["receipt_required"] is receipt_needed
     assert f"№{refunds[0]['id']}" in filed
+
+
+def test_a_russian_refund_stays_russian_when_the_payer_has_a_kazakh_name(dana):
+    """Most customers' names have Kazakh letters: the name is data, not a language."""
+    from bot.language.detect import detect_language
+
+    customer = Customer(dana, "refund-ru-kk-name")
+    script = ["Оплатил не на тот логин", "0851234567", "0851234572", "5000 тенге", "вчера", "да"]
+    for line in script:
+        customer.say(line)
+    after_name = [customer.say(line) for line in ("Асанов Асан Асанұлы", "87011234567", "нет")]
+    for answer in after_name:
+        assert detect_language(answer).language == "ru", answer
+    assert "чек не нужен" in after_name[-1]
+
+
+def test_a_first_message_without_language_gets_a_choice_then_its_answer(dana):
+    sender = f"rest-choice-{os.getpid()}"
+
+    def send(text):
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        request = urllib.request.Request(f"{dana['url']}/webhooks/rest/webhook", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.loads(answer.read())
+
+    choice = send("оператор")
+    assert len(choice) == 1 and "Қай тілде" in choice[0]["text"] and "На каком языке" in choice[0]["text"]
+    assert [b["title"] for b in choice[0]["buttons"]] == ["Қазақша", "Русский"]
+    russian = next(b["payload"] for b in choice[0]["buttons"] if b["title"] == "Русский")
+    answers = send(russian)
+    texts = " ".join(m.get("text", "") for m in answers)
+    assert "продолжим на русском" in texts
+    assert "оператор" in texts.lower()  # the hand-off asked for in the first message, in Russian
+    handoffs = [h for h in cli(dana, "list", "handoffs") if h["conversation_id"] == sender]
+    assert len(handoffs) == 1 and handoffs[0]["language"] == "ru"
+
+
+def test_asking_for_russian_at_the_login_question_switches_and_asks_again(dana):
+    customer = Customer(dana, "switch-at-login")
+    assert "логин" in customer.say("интернет жоқ").lower()
+    answer = customer.say("давайте на русском")
+    assert "продолжим на русском" in answer and "Напишите, пожалуйста, логин" in answer, answer
+    assert "не похоже на логин" not in answer and "ұқсамайды" not in answer
+
+
+def test_a_corrected_amount_is_the_one_filed(dana):
+    customer = Customer(dana, "refund-corrected")
+    for line in ["Оплатил не на тот логин", "0851234567", "0851234572", "12000 тенге"]:
+        customer.say(line)
+    assert "исправила" in customer.say("ой, подождите, сумма была не 12000, а 5000")
+    answers = [customer.say(line) for line in ("вчера", "да", "Асанов Асан Асанович", "87011234567", "нет")]
+    refunds = [r for r in cli(dana, "list", "refunds") if r["conversation_id"] == customer.sender]
+    assert len(refunds) == 1 and refunds[0]["amount"] == 5000
+    assert refunds[0]["receipt_required"] is False and "чек не нужен" in answers[-1]  # re-decided on 5 000
+
+
+def test_an_angry_emoji_is_not_taken_for_yes(dana):
+    customer = Customer(dana, "angry")
+    customer.say("Сәлеметсіз бе")
+    answer = customer.say("😡😡😡")
+    assert "Жақсы" not in answer and "түсінбей қалдым" in answer, answer
+    assert "Жақсы" in customer.say("👍")  # a thumbs-up still is a yes

@@ -146,9 +146,13 @@ def mask(text: str) -> str:
     return _SPACES.sub(" ", "".join(out)).strip()
 
 
+# Rasa's entity marks: «[0851234567](login)» and «[қазақша]{"entity": "language", …}».
+_MARK = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]*\}")
+
+
 def plain(example: str) -> str:
     """An example's text without the annotation marks."""
-    return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", example)
+    return _MARK.sub(lambda m: m.group(1) or m.group(2), example)
 
 
 def _key(example: str) -> str:

@@ -22,12 +22,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-_MARK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
-
-
 def plain(example: str) -> str:
-    """The example's text without entity marks, for comparison."""
-    return " ".join(_MARK.sub(lambda m: m.group(1) or m.group(2), example).lower().split())
+    """The example's text without entity marks, for comparison (case and spacing ignored)."""
+    from bot.nlu_misses import plain as unmarked
+
+    return " ".join(unmarked(example).lower().split())
 
 
 def examples_of(path: Path) -> dict[str, list[str]]:

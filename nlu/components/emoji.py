@@ -25,6 +25,8 @@ MEANINGS = {
     "deny": "👎❌✖🚫🙅",
     "thank": "🙏❤💙💛💚🤝🌹💐",
 }
+_MEANING = {ch: intent for intent, chars in MEANINGS.items() for ch in chars}
+_PUNCTUATION = set("!?.,;:…-—()\"'«»")
 _WORDS = re.compile(r"\w")
 _SKIN_AND_JOINERS = re.compile("[\U0001F3FB-\U0001F3FF\u200d\ufe0f]")
 
@@ -34,14 +36,9 @@ def emoji_intent(text: str) -> Optional[str]:
     agree, "" when it means nothing Dana can act on; None if it has words."""
     if not text.strip() or _WORDS.search(text):
         return None
-    symbols = {ch for ch in _SKIN_AND_JOINERS.sub("", text) if not ch.isspace() and ch.isprintable()}
-    meant = {intent for ch in symbols for intent, chars in MEANINGS.items() if ch in chars}
-    known = {ch for ch in symbols if any(ch in chars for chars in MEANINGS.values())}
-    return meant.pop() if len(meant) == 1 and known == {s for s in symbols if not _is_punctuation(s)} else ""
-
-
-def _is_punctuation(ch: str) -> bool:
-    return ch in "!?.,;:…-—()\"'«»"
+    meanings = {_MEANING.get(ch) for ch in _SKIN_AND_JOINERS.sub("", text)
+                if not ch.isspace() and ch.isprintable() and ch not in _PUNCTUATION}
+    return meanings.pop() if len(meanings) == 1 and None not in meanings else ""
 
 
 @DefaultV1Recipe.register(

@@ -22,7 +22,7 @@ from bot.project_domain import project_domain_dict
 logger = logging.getLogger(__name__)
 
 # Intents that say what the conversation is about (not yes/no/data).
-_NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fallback",
+_NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fallback", "choose_topic",
               "request_human", "switch_language", "bot_challenge", "out_of_scope"}
 
 

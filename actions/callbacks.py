@@ -45,7 +45,8 @@ class ValidateCallbackForm(DanaFormValidator):
         return validate_consent_answer(value, dispatcher)
 
     def validate_phone_number(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return validate_phone_answer(value, dispatcher)
+        # Seed 000: a callback is ordered to one's own Beeline number only.
+        return validate_phone_answer(value, dispatcher, beeline_only=True)
 
     def validate_callback_topic(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         return {"callback_topic": " ".join(str(value or "").split())[:255] or "-"}

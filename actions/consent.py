@@ -1,4 +1,9 @@
-"""Consent to process personal data: asked once per conversation, recorded when a flow ends."""
+"""Consent to process personal data: asked by each flow for the data that flow
+collects (utter_ask_<form>_consent names it), recorded when the flow ends.
+
+A yes given for a technician visit (a phone number) does not cover a refund
+(name, phone, e-mail, a receipt): after each filing the answer is forgotten, so
+the next flow asks for its own data."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -21,14 +26,11 @@ def validate_consent_answer(value: Any, dispatcher: CollectingDispatcher) -> Dic
 
 
 def settle_consent(tracker: Tracker, purpose: str) -> List[Dict[Text, Any]]:
-    """Record the answer (once) and forget a refusal, so a later flow may ask again."""
+    """Record this flow's answer and forget it, so a later flow asks for its own data."""
     answer = tracker.get_slot("consent")
     if answer is None:
         return []
-    if not tracker.get_slot("consent_recorded") or answer is False:
-        with new_session() as session, session.begin():
-            record_consent(session, conversation_id=tracker.sender_id, purpose=purpose,
-                           granted=bool(answer), channel=channel_of(tracker), now=utcnow())
-    if answer is False:
-        return [SlotSet("consent", None)]
-    return [SlotSet("consent_recorded", True)]
+    with new_session() as session, session.begin():
+        record_consent(session, conversation_id=tracker.sender_id, purpose=purpose,
+                       granted=bool(answer), channel=channel_of(tracker), now=utcnow())
+    return [SlotSet("consent", None)]

@@ -31,14 +31,15 @@ class ValidateDiagnosticsForm(DanaFormValidator):
         return validate_login_answer(value, dispatcher, tracker)
 
 
-def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists") -> None:
+def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists",
+                **extra: str) -> None:
     """Facts only: the status code and ISO times. The NLG (bot/nlg.py) says the
     status in the customer's language (utter_term_ticket_status_<code>) and the
     times as they read them, in Astana time."""
     dispatcher.utter_message(
         response=response, ticket_id=str(ticket.id), ticket_status=ticket.status,
         callback_due=ticket.callback_due.isoformat(), visit_due=ticket.visit_due.isoformat(),
-        resolve_due=ticket.resolve_due.isoformat(),
+        resolve_due=ticket.resolve_due.isoformat(), **extra,
     )
 
 

@@ -16,7 +16,7 @@ from bot.handoffs import record_handoff
 logger = logging.getLogger(__name__)
 
 # What an operator needs to continue without asking again.
-CONTEXT_SLOTS = ("login", "phone_number", "right_login", "wrong_login", "amount", "payment_date",
+CONTEXT_SLOTS = ("login", "phone_number", "right_login", "wrong_login", "amount", "payment_date", "payment_time",
                  "full_name", "email", "partner_name", "callback_topic", "diagnosis")
 
 

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS
 from bot.parsing.amount import parse_amount
-from bot.parsing.dates import parse_payment_date, today_astana
+from bot.parsing.dates import parse_payment_date, parse_payment_time, today_astana
 from bot.parsing.email import find_emails
 from bot.parsing.names import clean_full_name
 
@@ -69,7 +69,9 @@ def validate_date_answer(value: Any, dispatcher: CollectingDispatcher, tracker: 
     if iso and iso <= today_astana().isoformat():
         if tracker.get_slot("requested_slot") not in (None, "payment_date"):
             dispatcher.utter_message(response="utter_answer_corrected")
-        return {"payment_date": iso}
+        # The FAQ asks for the date and time; a time said with the date is kept.
+        paid_at = parse_payment_time(tracker.latest_message.get("text") or "")
+        return {"payment_date": iso, **({"payment_time": paid_at} if paid_at else {})}
     dispatcher.utter_message(response="utter_date_invalid")
     return {"payment_date": None}
 

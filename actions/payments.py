@@ -64,7 +64,8 @@ class ActionFileInvestigation(Action):
                     session, conversation_id=tracker.sender_id, login=tracker.get_slot("login"),
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
                     amount=int(tracker.get_slot("amount")), partner=tracker.get_slot("partner_name"),
-                    contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker), now=utcnow())
+                    contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker), now=utcnow(),
+                    payment_time=tracker.get_slot("payment_time"))
                 attached = attach_pending(session, tracker.sender_id, "investigation", row.id)
         except Exception as error:
             raise_if_database_down(error)

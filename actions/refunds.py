@@ -83,7 +83,8 @@ class ActionSubmitRefund(Action):
                     amount=int(tracker.get_slot("amount")),
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
                     payer_name=tracker.get_slot("full_name"), contact_phone=tracker.get_slot("phone_number"),
-                    email=None if email in (None, "-") else email, channel=channel_of(tracker), now=utcnow())
+                    email=None if email in (None, "-") else email, channel=channel_of(tracker), now=utcnow(),
+                    payment_time=tracker.get_slot("payment_time"))
                 attached = attach_pending(session, tracker.sender_id, "refund", refund.id)
         except Exception as error:
             raise_if_database_down(error)

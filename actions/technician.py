@@ -1,4 +1,5 @@
-"""Technician visit: login, consent, contact phone → a ticket (one per login)."""
+"""Technician visit: after the diagnostics (stories/rules/connectivity.yml), consent
+and a contact phone → a ticket (one per login)."""
 from __future__ import annotations
 
 import logging
@@ -66,15 +67,18 @@ class ActionFileTicket(Action):
                     session, login=login, problem=last_topic_intent(tracker) or "request_technician",
                     contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker),
                     language=conversation_language(tracker), now=now)
-                tell_ticket(dispatcher, ticket, "utter_ticket_created" if created else "utter_ticket_exists")
+                if not created:
+                    tell_ticket(dispatcher, ticket, "utter_ticket_exists")
+                elif schedule.technicians_working(now):
+                    tell_ticket(dispatcher, ticket, "utter_ticket_created")
+                else:  # one message: «within 2 hours» would not hold before 09:00
+                    tell_ticket(dispatcher, ticket, "utter_ticket_created_after_hours",
+                                callback_from=_next_work_start(now))
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("filing a technician visit failed")
             dispatcher.utter_message(response="utter_ticket_failed")
             return events + await hand_off(dispatcher, tracker, "ticket_failed")
-        if created and not schedule.technicians_working(now):
-            dispatcher.utter_message(response="utter_ticket_created_after_hours",
-                                     callback_from=_next_work_start(now))
         if schedule.in_billing_period(now.astimezone(ASTANA).date()):
             dispatcher.utter_message(response="utter_billing_period_note")
         return events + [SlotSet("ticket_id", str(ticket.id))]

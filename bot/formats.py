@@ -41,21 +41,29 @@ def customer_moment(moment: datetime) -> str:
     return local.strftime("%d.%m %H:%M")
 
 
-def present(value: Any) -> Any:
-    """An ISO date or date-time string as the customer reads it; anything else unchanged."""
-    if isinstance(value, datetime):
-        return customer_moment(value)
-    if isinstance(value, date):
-        return customer_date(value)
-    if not isinstance(value, str) or not value[:1].isdigit():
+def machine_value(value: Any) -> date | datetime | None:
+    """The date or moment an ISO string (or a date object) stands for, else None."""
+    if isinstance(value, (date, datetime)):
         return value
+    if not isinstance(value, str) or not value[:1].isdigit():
+        return None
     text = value.strip()
     try:
         if _ISO_DATE.fullmatch(text):
-            return customer_date(date.fromisoformat(text))
+            return date.fromisoformat(text)
         if _ISO_MOMENT.fullmatch(text):
             text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00"))
-            return customer_moment(datetime.fromisoformat(text))
+            return datetime.fromisoformat(text)
     except ValueError:  # «2026-13-45»: not a date after all
-        return value
+        return None
+    return None
+
+
+def present(value: Any) -> Any:
+    """An ISO date or date-time string as the customer reads it; anything else unchanged."""
+    found = machine_value(value)
+    if isinstance(found, datetime):
+        return customer_moment(found)
+    if isinstance(found, date):
+        return customer_date(found)
     return value

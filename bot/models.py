@@ -138,6 +138,8 @@ class RefundRequest(Base):
     # exact, order, transliteration, patronymic_missing, typo, different_surname, …);
     # None when a login has no subscriber. Added later: nullable, so init_db adds it.
     owners_names = Column(String(64))
+    # «HH:MM» when the customer said it with the date (added later: nullable).
+    payment_time = Column(String(5))
 
 
 class PaymentInvestigation(Base):
@@ -157,6 +159,8 @@ class PaymentInvestigation(Base):
     channel = Column(String(32), nullable=False, default="rest")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
     answer_due = Column(AwareDateTime, nullable=False)
+    # «HH:MM» when the customer said it with the date (added later: nullable).
+    payment_time = Column(String(5))
 
 
 class CallbackRequest(Base):

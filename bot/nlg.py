@@ -16,25 +16,35 @@ Actions pass facts, the NLG says them in the customer's language:
   cases dat, loc, abl, gen, acc, ins): ``{billing_start_day_abl}`` «27-ден»,
   ``{callback_due_dat}`` «18.11 18:00-ге». Kazakh responses use these before
   «дейін» (dative) and «кейін», «бастап» (ablative).
+
+For the phone (output channel ``voice``, the IVR's text-to-speech) values are
+said, not shown (bot/spoken.py): ``{name_words}`` is a number or a time in
+words («два» / «екі»), ``{name_words_gen}`` its Russian genitive («двух»), and
+``{name_words_dat}`` … the Kazakh words with their ending («тоғыздан»); dates
+come with month names («23 октября» / «23 қазан»).
 """
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import OutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import formats, kazakh, message_guard, resilience, speedups
+from bot import formats, kazakh, message_guard, resilience, speedups, spoken
 from bot.config import response_placeholders
 
 logger = logging.getLogger(__name__)
 
 TERM_PREFIX = "utter_term_"
+VOICE_CHANNEL = "voice"  # channels/voice.py's output channel: variations with «channel: voice»
+WORDS = "_words"
+# Rasa hands the NLG's keyword values, not the channel, to the filling step.
+VOICE_KEY = "__voice__"
 
 
 def term_response(name: str, value: Any) -> str:
@@ -48,23 +58,33 @@ class ResponseValues(dict):
     adds the Kazakh case ending to ``name``. Rasa's interpolator looks each
     placeholder up here."""
 
-    def __init__(self, values: Dict[Text, Any], responses: Dict[Text, List[Dict[Text, Any]]]) -> None:
+    def __init__(self, values: Dict[Text, Any], responses: Dict[Text, List[Dict[Text, Any]]],
+                 voice: bool = False) -> None:
         super().__init__(values)
         self._responses = responses
+        self._voice = voice
         self._shown: Dict[Text, Any] = {}
 
+    @property
+    def language(self) -> str:
+        return "kk" if dict.get(self, "language") == "kk" else "ru"
+
     def __getitem__(self, key: Text) -> Any:
-        if key in self._shown:
-            return self._shown[key]
+        if key not in self._shown:
+            self._shown[key] = self._value_for(key)
+        return self._shown[key]
+
+    def _value_for(self, key: Text) -> Any:
         if dict.__contains__(self, key):
-            shown = self._show(key, dict.__getitem__(self, key))
-        else:
-            base, _, case = key.rpartition("_")
-            if case not in kazakh.CASES or not dict.__contains__(self, base):
-                raise KeyError(key)
-            shown = self._with_case(base, case)
-        self._shown[key] = shown
-        return shown
+            return self._show(key, dict.__getitem__(self, key))
+        if key.endswith(WORDS) and dict.__contains__(self, key[:-len(WORDS)]):
+            return self._words(key[:-len(WORDS)])
+        base, _, case = key.rpartition("_")
+        if case in kazakh.CASES and base.endswith(WORDS) and self.language == "ru":
+            return self._words(base[:-len(WORDS)], case)
+        if case in kazakh.CASES and (dict.__contains__(self, base) or base.endswith(WORDS)):
+            return self._with_case(base, case)
+        raise KeyError(key)
 
     def _show(self, key: Text, value: Any) -> Any:
         term = term_response(key, value)
@@ -73,7 +93,21 @@ class ResponseValues(dict):
                 term, None, dict.copy(self))
             if variants and variants[0].get("text"):
                 return variants[0]["text"]
+        if self._voice:
+            found = formats.machine_value(value)
+            if isinstance(found, datetime):
+                return spoken.spoken_moment(found, self.language)
+            if isinstance(found, date):
+                return spoken.spoken_date(found, self.language)
         return formats.present(value)
+
+    def _words(self, base: Text, case: Optional[Text] = None) -> Any:
+        value = dict.__getitem__(self, base)
+        try:
+            return spoken.number_words(value, self.language, case)
+        except ValueError:
+            logger.warning("{%s} cannot be said in words: left as it is", base)
+            return self._show(base, value)
 
     def _with_case(self, base: Text, case: Text) -> Any:
         value = self[base]
@@ -101,11 +135,14 @@ class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
+        voice = {VOICE_KEY: True} if output_channel == VOICE_CHANNEL else {}
         return await super().generate(
-            utter_action, tracker, output_channel, **{**self.placeholders, **kwargs}
+            utter_action, tracker, output_channel, **{**self.placeholders, **kwargs, **voice}
         )
 
     def _response_variables(
         self, filled_slots: Optional[Dict[Text, Any]], kwargs: Dict[Text, Any]
     ) -> Dict[Text, Any]:
-        return ResponseValues({**(filled_slots or {}), **kwargs}, self.responses)
+        values = {**(filled_slots or {}), **kwargs}
+        voice = bool(values.pop(VOICE_KEY, False))
+        return ResponseValues(values, self.responses, voice=voice)

@@ -43,7 +43,8 @@ def _receipt(session: Session, right_login: str, wrong_login: str, amount: int,
 
 def file_refund(session: Session, *, conversation_id: str, right_login: str, wrong_login: str,
                 amount: int, payment_date: date, payer_name: str, contact_phone: str,
-                email: str | None, channel: str, now: datetime) -> tuple[RefundRequest, ReceiptDecision]:
+                email: str | None, channel: str, now: datetime,
+                payment_time: str | None = None) -> tuple[RefundRequest, ReceiptDecision]:
     owners = compare_owners(session, right_login, wrong_login)
     decision = _receipt(session, right_login, wrong_login, amount, owners)
     existing = session.execute(select(RefundRequest).where(
@@ -57,7 +58,7 @@ def file_refund(session: Session, *, conversation_id: str, right_login: str, wro
                            payer_name=payer_name, contact_phone=contact_phone, email=email,
                            receipt_required=decision.required, receipt_reason=decision.reason,
                            owners_names=owners.reason if owners else None,
-                           channel=channel, created_at=now)
+                           payment_time=payment_time, channel=channel, created_at=now)
     session.add(refund)
     session.flush()
     return refund, decision
@@ -65,7 +66,7 @@ def file_refund(session: Session, *, conversation_id: str, right_login: str, wro
 
 def file_investigation(session: Session, *, conversation_id: str, login: str, payment_date: date,
                        amount: int, partner: str, contact_phone: str, channel: str,
-                       now: datetime) -> PaymentInvestigation:
+                       now: datetime, payment_time: str | None = None) -> PaymentInvestigation:
     existing = session.execute(select(PaymentInvestigation).where(
         PaymentInvestigation.conversation_id == conversation_id, PaymentInvestigation.login == login,
         PaymentInvestigation.payment_date == payment_date,
@@ -74,7 +75,7 @@ def file_investigation(session: Session, *, conversation_id: str, login: str, pa
         return existing
     row = PaymentInvestigation(conversation_id=conversation_id, login=login, payment_date=payment_date,
                                amount=amount, partner=partner, contact_phone=contact_phone,
-                               channel=channel, created_at=now,
+                               payment_time=payment_time, channel=channel, created_at=now,
                                answer_due=now + timedelta(days=POLICY.investigation_days))
     session.add(row)
     session.flush()

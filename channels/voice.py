@@ -126,6 +126,15 @@ def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optiona
     return reply
 
 
+class VoiceOutput(CollectingOutputChannel):
+    """Collects Dana's answers for the gateway. Its name picks the responses'
+    ``channel: voice`` variations: short, spoken, numbers in words (bot/nlg.py)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+
 class VoiceGatewayInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -187,7 +196,7 @@ class VoiceGatewayInput(InputChannel):
             if not text:
                 said = NOT_HEARD[language] if language else f"{NOT_HEARD['kk']} {NOT_HEARD['ru']}"
                 return {"call_id": call_id, "messages": [{"text": said}], "action": "continue"}
-        collector = CollectingOutputChannel()
+        collector = VoiceOutput()
         try:
             await on_new_message(UserMessage(text, collector, f"{CHANNEL}:{call_id}",
                                              input_channel=CHANNEL, metadata=metadata))

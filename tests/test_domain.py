@@ -23,13 +23,19 @@ def _lang(variant):
     return None
 
 
+def _chat(variants):
+    """The variations shown in chat (the voice channel's own are checked by
+    tests/test_voice_responses.py)."""
+    return [v for v in variants if not v.get("channel")]
+
+
 # Said before the customer's language is known: one variation, in both languages.
 BILINGUAL = {"utter_choose_language"}
 
 
 def test_every_response_has_one_kk_one_ru_and_a_default(domain):
     for name, variants in domain.responses.items():
-        langs = sorted(str(_lang(v)) for v in variants)
+        langs = sorted(str(_lang(v)) for v in _chat(variants))
         assert langs == (["None"] if name in BILINGUAL else ["None", "kk", "ru"]), name
 
 
@@ -47,6 +53,12 @@ def test_kk_and_ru_variants_are_really_different_languages(domain):
     for name, variants in domain.responses.items():
         if name in BILINGUAL:
             continue
+        for said in (_chat(variants), [v for v in variants if v.get("channel")]):
+            _really_different(name, said, detect_language)
+
+
+def _really_different(name, variants, detect_language):
+    if variants:
         by_lang = {_lang(v): v.get("text", "") for v in variants}
         assert by_lang["kk"] != by_lang["ru"], f"{name}: the same text in both languages"
         assert detect_language(by_lang["kk"]).language == "kk", f"{name} kk: {by_lang['kk'][:60]}"
@@ -55,7 +67,7 @@ def test_kk_and_ru_variants_are_really_different_languages(domain):
 
 def test_variants_share_buttons_payloads(domain):
     for name, variants in domain.responses.items():
-        payloads = [[b["payload"] for b in v.get("buttons") or []] for v in variants]
+        payloads = [[b["payload"] for b in v.get("buttons") or []] for v in _chat(variants)]
         assert all(p == payloads[0] for p in payloads), name
 
 
@@ -70,6 +82,8 @@ def test_placeholders_are_known(domain):
                 base, _, case = placeholder.rpartition("_")
                 if case in KAZAKH_CASES:  # {name_dat}: {name} with its Kazakh ending (bot/nlg.py)
                     placeholder = base
+                if placeholder.endswith("_words"):  # said in words on the phone (bot/spoken.py)
+                    placeholder = placeholder[:-len("_words")]
                 assert placeholder in known | action_filled, f"{name}: unknown {{{placeholder}}}"
 
 
@@ -127,11 +141,22 @@ def _code_responses() -> set[str]:
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'"(utter_[a-z_]+)"', text))
     # actions/refunds.py says f"utter_receipt_reason_{reason}" for each reason bot/refunds.py gives
-    return names | {f"utter_receipt_reason_{r}" for r in RECEIPT_REASONS}
+    # actions/topics.py says f"utter_term_topic_{intent}" for the topics a long message raised
+    return (names | {f"utter_receipt_reason_{r}" for r in RECEIPT_REASONS}
+            | {f"utter_term_topic_{intent}" for intent in CONTRACT_INTENTS})
+
+
+def test_every_topic_a_long_message_can_raise_has_its_button_words(domain):
+    from nlu.components.intent_classifier import TunedLogisticRegressionClassifier
+
+    background = set(TunedLogisticRegressionClassifier.get_default_config()["background_intents"])
+    topics = set(CONTRACT_INTENTS) - background
+    assert {f"utter_term_topic_{intent}" for intent in topics} <= set(domain.responses)
 
 
 def test_every_response_named_in_code_exists(domain):
-    missing = {n for n in _code_responses() if n not in domain.responses and not n.endswith("_")}
+    missing = {n for n in _code_responses() if n not in domain.responses and not n.endswith("_")
+               and not n.startswith("utter_term_topic_")}  # only topics have them (test above)
     assert not missing
 
 

@@ -104,8 +104,8 @@ async def test_no_answer_shows_an_iso_date(nlg, domain, lang):
 
 
 @pytest.mark.parametrize("lang, said", [
-    ("kk", "Маман 18.11 18:00-ге дейін хабарласады, шебер 19.11 12:40-қа дейін, ең кешінде 21.11 09:00-ға дейін келеді"),
-    ("ru", "Специалист позвонит до 18.11 18:00, мастер придёт до 19.11 12:40, самое позднее — 21.11 09:00"),
+    ("kk", "Маман 18.11 18:00-ге дейін хабарласады, техник 19.11 12:40-қа дейін, ең кешінде 21.11 09:00-ға дейін келеді"),
+    ("ru", "Специалист позвонит до 18.11 18:00, техник придёт до 19.11 12:40, самое позднее — 21.11 09:00"),
 ])
 async def test_ticket_deadlines_in_astana_time(nlg, domain, lang, said):
     assert said in await _render(nlg, domain, "utter_ticket_exists", lang)
@@ -121,7 +121,7 @@ async def test_a_payment_date_as_read(nlg, domain, lang, said):
 def _kk_texts(domain):
     for name, variants in domain.responses.items():
         for variant in variants:
-            if _lang(variant) == "kk":
+            if _lang(variant) == "kk" and not variant.get("channel"):  # voice: tests/test_voice_responses.py
                 yield name, variant.get("text") or ""
 
 
@@ -157,7 +157,8 @@ async def test_every_kk_value_before_a_postposition_renders_with_its_case(nlg, d
     ("utter_billing_period_note", "ай сайын 27-ден 4-ке дейін", "с 27-го по 4-е число"),
     ("utter_check_balance", "ай сайын 27-ден 4-ке дейін", "с 27-го по 4-е число"),
     ("utter_callback_outside_hours", "09:00-дан кейін жазыңыз", "Напишите после 09:00"),
-    ("utter_ticket_created_after_hours", "маман 16.11 09:00-дан кейін хабарласады", "позвонит после 16.11 09:00"),
+    ("utter_ticket_created_after_hours", "маман Сізге 16.11 09:00-дан бастап хабарласады",
+     "начиная с 16.11 09:00"),
 ])
 async def test_what_the_customer_reads(nlg, domain, name, kk, ru):
     assert kk in await _render(nlg, domain, name, "kk")

@@ -423,3 +423,28 @@ def find_dates(text: str, today: date | None = None) -> list[tuple[int, int, str
     """(start, end, ISO date) for the date phrase in the text, at most one."""
     found, _ = _phrases(text, today or today_astana())
     return [(s, e, d.isoformat()) for s, e, d in found if d][:1]
+
+
+# The time of a payment, when the customer gives one with the date (the FAQ asks
+# for both; a missing time is no reason to ask again): «14:30», «в 14 ч»,
+# «около 9 часов», «сағат 14-те», «сағат 9 шамасында».
+_PAID_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
+_PAID_HOUR_RU = re.compile(r"(?:\bв|около|примерно|где-то)\s+([01]?\d|2[0-3])\s*(?:ч\b|час\w*)?\s*"
+                           r"(утра|дня|вечера|ночи)?", re.IGNORECASE)
+_PAID_HOUR_KK = re.compile(r"сағат\s*([01]?\d|2[0-3])(?!\d)", re.IGNORECASE)
+
+
+def parse_payment_time(text: str) -> str | None:
+    """«HH:MM» named in the text, or None."""
+    text = str(text or "")
+    clock = _PAID_CLOCK.search(text)
+    if clock:
+        return f"{int(clock[1]):02d}:{clock[2]}"
+    hour = _PAID_HOUR_KK.search(text)
+    if hour:
+        return f"{int(hour[1]):02d}:00"
+    hour = _PAID_HOUR_RU.search(text)
+    if not hour or not (hour[0].rstrip().endswith(("ч", "час", "часа", "часов")) or hour[2]):
+        return None  # «в 9» alone may be a date («в 9-м»), not a time
+    value = int(hour[1]) + (12 if hour[2] and hour[2].lower() in ("дня", "вечера") and int(hour[1]) < 12 else 0)
+    return f"{value:02d}:00"

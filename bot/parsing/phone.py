@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneNumberType, carrier
 
 from bot.language.normalise import fold_word
 from bot.parsing.numbers import unit_value
@@ -312,6 +312,20 @@ def check_phone(text: str) -> PhoneCheck:
     given = [("".join(p.digits for p in run), run[0].plus_at is not None) for run in runs]
     digits, plus = max(given, key=lambda g: (g[1] or g[0][0] in "78", len(g[0])))
     return judge_digits(digits, plus)
+
+
+BEELINE = "Beeline"
+
+
+def network_of(number: str) -> str:
+    """The mobile network a +7 number's range belongs to («Beeline», «Kcell/Activ»,
+    «T2»), or "" for a landline or a range phonenumbers does not name. It is the
+    range's network: a number moved to Beeline from another operator keeps its
+    old range (the customer is told what to do instead)."""
+    try:
+        return carrier.name_for_number(phonenumbers.parse(number), "en") or ""
+    except NumberParseException:
+        return ""
 
 
 def normalise_phone(text: str) -> str | None:

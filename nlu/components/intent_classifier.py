@@ -15,6 +15,16 @@ Rows are read from the sentence features alone: Rasa first stacks every
 featurizer's sequence features too, which this classifier never reads, then
 stacks with scipy (≈1 ms a message). ``_create_X`` (training) builds the same
 matrix as Rasa's from them (tested).
+
+A long message is judged by its main complaint: the featurizers also count it
+sentence by sentence (``PART_FEATURES``), each sentence is classified, those
+whose best reading is small talk or a bare answer (``background_intents``) are
+set aside, and the rest are averaged. Whole, a 1,000-character story about a
+dead line that mentions paying through Kaspi reads as a payment question with
+certainty; sentence by sentence, most of it is about the line. When no topic
+leads clearly (``main_complaint_confidence``) but several were found, the
+intent is ``choose_topic`` and the ranking holds them: Dana asks which one
+(actions/topics.py) instead of guessing or asking to rephrase the whole story.
 """
 from __future__ import annotations
 
@@ -35,6 +45,12 @@ from scipy.sparse import csr_matrix
 from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 
+from nlu.components.featurizer import PART_FEATURES
+
+CHOOSE_TOPIC = "choose_topic"
+# A topic Dana offers when she asks which one a long message is about.
+TOPIC_SHOWN_FROM = 0.1
+
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
@@ -42,7 +58,13 @@ from sklearn.linear_model import LogisticRegression
 class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "max_iter": 500}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "max_iter": 500,
+                # Sentences of a long message that say no topic of their own.
+                "background_intents": ["greet", "goodbye", "thank", "affirm", "deny", "inform",
+                                       "bot_challenge", "out_of_scope", "switch_language"],
+                # A long message's leading topic is taken when its mean reading is at
+                # least this (the FallbackClassifier's threshold); else Dana asks.
+                "main_complaint_confidence": 0.45}
 
     def __init__(
         self,
@@ -108,11 +130,53 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
             len(rows), weights.shape[1]) + self.clf.intercept_
         return softmax(scores, axis=1)
 
+    @staticmethod
+    def _part_rows(message: Message) -> List[Tuple[np.ndarray, np.ndarray, int]]:
+        """One row per sentence of a long message, featurizers side by side as in _rows."""
+        per_featurizer = message.get(PART_FEATURES) or []
+        rows = []
+        for part in zip(*per_featurizer):
+            columns, values, width = [], [], 0
+            for row in part:
+                columns.append(row.col + width)
+                values.append(row.data)
+                width += row.shape[1]
+            rows.append((np.concatenate(columns), np.concatenate(values), width))
+        return rows
+
+    def _main_complaint(self, message: Message, whole: np.ndarray) -> np.ndarray:
+        """The mean reading of a long message's topical sentences (``whole`` if none)."""
+        parts = self._part_rows(message)
+        if not parts or parts[0][2] != self._width():
+            return whole
+        readings = self._probabilities(parts)
+        background = set(self.config["background_intents"])
+        topical = [row for row in readings if self.clf.classes_[int(np.argmax(row))] not in background]
+        return np.mean(topical, axis=0) if topical else whole
+
+    def _topics_found(self, row: np.ndarray) -> List[Dict[Text, Any]]:
+        """The topics worth offering, best first (at most three)."""
+        background = set(self.config["background_intents"])
+        found = [{"name": str(name), "confidence": float(p)} for name, p in zip(self.clf.classes_, row)
+                 if p >= TOPIC_SHOWN_FROM and name not in background]
+        return sorted(found, key=lambda entry: -entry["confidence"])[:3]
+
+    def _width(self) -> int:
+        return int(self.clf.coef_.shape[1])
+
     def process(self, messages: List[Message]) -> List[Message]:
         """Rasa's process(), with the faster prediction above."""
         probabilities = self._probabilities(self._rows(messages))
         intents = self.clf.classes_
-        for message, row in zip(messages, probabilities):
+        for message, whole in zip(messages, probabilities):
+            row = self._main_complaint(message, whole) if message.get(PART_FEATURES) else whole
+            if row is not whole and row.max() < self.config["main_complaint_confidence"]:
+                topics = self._topics_found(row)
+                if len(topics) > 1:
+                    ranking = [{"name": CHOOSE_TOPIC, "confidence": 1.0}] + topics
+                    message.set("intent", ranking[0], add_to_output=True)
+                    message.set("intent_ranking", ranking, add_to_output=True)
+                    continue
             ranking = sorted(
                 ({"name": name, "confidence": float(p)} for name, p in zip(intents, row)),
                 key=lambda entry: -entry["confidence"],

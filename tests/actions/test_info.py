@@ -42,6 +42,6 @@ async def test_the_open_ticket_is_told_in_words_and_local_times(seeded, dispatch
     for text in (kk, ru):
         assert not re.search(r"\b(open|scheduled|resolved|cancelled)\b|\d{4}-\d{2}-\d{2}", text), text
     shown = {name: moment.strftime("%d.%m %H:%M") for name, moment in due.items()}
-    assert f"до {shown['callback_due']}, мастер придёт до {shown['visit_due']}" in ru
-    assert f"Маман {shown['callback_due']}-" in kk and f"шебер {shown['visit_due']}-" in kk
+    assert f"до {shown['callback_due']}, техник придёт до {shown['visit_due']}" in ru
+    assert f"Маман {shown['callback_due']}-" in kk and f"техник {shown['visit_due']}-" in kk
     assert kk.count(" дейін") == 3

@@ -45,7 +45,12 @@ def test_every_form_that_asks_for_a_phone_is_covered(domain):
     assert asking == set(VALIDATORS)
 
 
-@pytest.mark.parametrize("form", VALIDATORS)
+# A callback goes only to one's own Beeline number (seed 000): landlines and
+# other operators' mobiles are for the other forms.
+ANY_NUMBER = [form for form in VALIDATORS if form != "callback_form"]
+
+
+@pytest.mark.parametrize("form", ANY_NUMBER)
 @pytest.mark.parametrize("answer, number", [
     ("+7 727 350 06 06", "+77273500606"),  # Almaty
     ("8 (7172) 55-66-77", "+77172556677"),  # Astana
@@ -58,7 +63,7 @@ def test_a_city_landline_is_accepted_where_the_customer_is_called_back(form, ans
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("form", VALIDATORS)
+@pytest.mark.parametrize("form", ANY_NUMBER)
 @pytest.mark.parametrize("answer", ["сегіз жеті жүз бір жүз жиырма үш қырық бес алпыс жеті",
                                     "восемь семь ноль один сто двадцать три сорок пять шестьдесят семь",
                                     "8 701 1234567"])
@@ -66,6 +71,32 @@ def test_a_spoken_or_spelled_mobile_is_accepted(form, answer, dispatcher, domain
     tracker = make_tracker(intent="inform", text=answer, active_loop=form)
     assert VALIDATORS[form]().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
         "phone_number": "+77011234567"}
+
+
+@pytest.mark.parametrize("answer, number", [
+    ("сегіз жеті жүз бес жүз жиырма үш қырық бес алпыс жеті", "+77051234567"),
+    ("8 (777) 123-45-67", "+77771234567"),
+    ("+7 776 123 45 67", "+77761234567"),
+])
+def test_a_callback_takes_a_beeline_mobile(answer, number, dispatcher, domain_dict):
+    tracker = make_tracker(intent="inform", text=answer, active_loop="callback_form")
+    assert ValidateCallbackForm().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
+        "phone_number": number}
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("answer", ["8 701 123 45 67",  # Kcell
+                                    "+7 700 123 45 67",  # T2
+                                    "+7 727 350 06 06"])  # an Almaty landline
+async def test_a_callback_to_another_network_or_a_landline_is_refused_saying_why(answer, dispatcher, domain,
+                                                                               domain_dict, nlg):
+    tracker = make_tracker(intent="inform", text=answer, active_loop="callback_form")
+    assert ValidateCallbackForm().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
+        "phone_number": None}
+    assert responses(dispatcher) == ["utter_phone_not_beeline"]
+    for lang in ("kk", "ru"):
+        said = await _say(nlg, domain, "utter_phone_not_beeline", lang)
+        assert "Beeline" in said and detect_language(said).language == lang, said
 
 
 # (answer, response, what the customer reads in kk, in ru)
@@ -111,9 +142,9 @@ async def _asked(form: str, lang: str, domain, nlg) -> str:
 
 # What each question says the number is for (kk, ru): the seeds' and policy's reasons only.
 PURPOSE = {
-    "technician_form": ("Шебердің келуін нақтылау үшін маман", "позвонить специалисту, чтобы уточнить визит мастера"),
-    "callback_form": ("кері қоңырау", "перезвонить"),
-    "wrong_payment_form": ("дұрыс логинге аудару өтінімі", "заявке о переносе денег на правильный логин"),
+    "technician_form": ("Техниктің келуін нақтылау үшін маман", "позвонить специалисту, чтобы уточнить визит техника"),
+    "callback_form": ("өз Beeline нөміріңізге", "ваш собственный номер Beeline"),
+    "wrong_payment_form": ("дұрыс логинге аудару туралы өтініш", "заявке о переносе денег на правильный логин"),
     "investigation_form": ("шешіммен Сізге 3 күн ішінде ораламыз",
                            "С решением по платежу мы вернёмся к вам в течение 3"),
 }
@@ -124,8 +155,12 @@ async def test_each_form_asks_its_own_phone_question_in_both_languages(form, dom
     kk, ru = await _asked(form, "kk", domain, nlg), await _asked(form, "ru", domain, nlg)
     assert PURPOSE[form][0] in kk and PURPOSE[form][1] in ru
     assert detect_language(kk).language == "kk" and detect_language(ru).language == "ru"
-    # A landline is welcome in every one of them, and none says only a mobile will do.
-    assert "қалалық" in kk and "городской" in ru
+    # A landline is welcome wherever the customer is called back by staff; a
+    # callback goes only to one's own Beeline number (seed 000).
+    if form == "callback_form":
+        assert "Beeline" in kk and "Beeline" in ru and "қалалық" not in kk and "городской" not in ru
+    else:
+        assert "қалалық" in kk and "городской" in ru
     assert "{" not in kk + ru
 
 

@@ -158,3 +158,20 @@ async def test_the_row_records_the_owners_comparison_or_none_when_a_login_is_unk
     with new_session(seeded) as session:
         [row] = session.execute(select(RefundRequest)).scalars().all()
     assert row.owners_names == names
+
+
+@pytest.mark.parametrize("answer, time", [("вчера в 14:30", "14:30"), ("кеше сағат 9-да", "09:00"),
+                                          ("вчера", None), ("2 часа назад", None)])
+async def test_the_payment_time_said_with_the_date_is_kept_on_the_row(seeded, dispatcher, domain_dict, answer,
+                                                                      time):
+    """The FAQ asks for the payment's date and time; a time is kept, never demanded."""
+    yesterday = (today_astana() - timedelta(days=1)).isoformat()
+    tracker = make_tracker(intent="inform", text=answer,
+                           entities=[{"entity": "payment_date", "value": yesterday}])
+    slots = ValidateWrongPaymentForm().validate_payment_date(yesterday, dispatcher, tracker, domain_dict)
+    assert slots.get("payment_date") == yesterday and slots.get("payment_time") == time
+    events = await ActionSubmitRefund().run(
+        dispatcher, make_tracker(slots=refund_slots(**{"payment_time": time})), domain_dict)
+    with new_session(seeded) as session:
+        row = session.get(RefundRequest, int(slots_of(events)["refund_id"]))
+    assert row.payment_time == time

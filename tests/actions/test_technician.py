@@ -35,13 +35,17 @@ async def test_filing_twice_returns_the_same_ticket(seeded, dispatcher, domain_d
     assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_exists"]
 
 
-async def test_after_18_the_customer_hears_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch, say):
+async def test_after_18_one_message_says_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch, say):
+    """Not «a specialist calls within 2 hours» and then «after 09:00»: one answer."""
     _at(monkeypatch, 19)
-    await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
-    assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_created_after_hours"]
-    assert dispatcher.messages[1]["callback_from"] == "2026-11-16T09:00:00+05:00"
-    assert "маман 16.11 09:00-дан кейін хабарласады" in await say(dispatcher.messages[1], "kk")
-    assert "позвонит после 16.11 09:00." in await say(dispatcher.messages[1], "ru")
+    events = await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == ["utter_ticket_created_after_hours"]
+    assert dispatcher.messages[0]["callback_from"] == "2026-11-16T09:00:00+05:00"
+    ticket_id = slots_of(events)["ticket_id"]
+    kk, ru = await say(dispatcher.messages[0], "kk"), await say(dispatcher.messages[0], "ru")
+    for text in (kk, ru):
+        assert ticket_id in text and "16.11 09:00" in text, text
+    assert "2 сағат" not in kk and "2 час" not in ru
 
 
 async def test_billing_period_note_from_the_27th(seeded, dispatcher, domain_dict, monkeypatch):
@@ -77,3 +81,18 @@ async def test_failure_hands_over_with_everything_collected(seeded, dispatcher, 
     with new_session(seeded) as session:
         summary = session.execute(select(Handoff.summary)).scalar_one()
     assert "login=0851234568" in summary and "phone_number=+77021234568" in summary
+
+
+async def test_consent_covers_one_flow_and_each_flow_records_its_own(seeded, dispatcher, domain_dict, monkeypatch):
+    """A yes to a phone number for a visit is not a yes to a refund's name, e-mail
+    and receipt: after the filing the answer is forgotten, so the next form asks."""
+    _at(monkeypatch, 10)
+    events = await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert slots_of(events)["consent"] is None
+    from actions.consent import settle_consent
+
+    assert settle_consent(make_tracker(slots={"consent": True}), "refund") == [
+        {"event": "slot", "timestamp": None, "name": "consent", "value": None}]
+    with new_session(seeded) as session:
+        assert session.execute(select(Consent.purpose).order_by(Consent.id)).scalars().all() == [
+            "technician_visit", "refund"]

@@ -21,12 +21,12 @@ from tests.channels.test_telegram import Chat, texts
 from tests.channels.test_voice import Call
 
 NAME = "Жанар Төлеуова"
-PHONE = "+77019876543"
+PHONE = "+77059876543"
 EMAIL = "zhanar.test@example.kz"
 LOGINS = {"kk": "0857700011", "ru": "0857700012"}
 WRONG_LOGIN = "0857700099"  # where the refunded payment went
 # How each person writes their phone number (all of them the same number).
-PHONE_AS_TYPED = {"kk": "+7 701 987 65 43", "ru": "8(701)9876543"}
+PHONE_AS_TYPED = {"kk": "+7 705 987 65 43", "ru": "8(705)9876543"}
 RECEIPT_BYTES = b"\xff\xd8\xff\xe0" + b"0" * 2044  # what the stand-in serves for a Telegram photo
 
 FLOWS = {
@@ -38,7 +38,7 @@ FLOWS = {
         "investigation": ["Ақша түспеді", "иә, логин дұрыс", "жоқ, бір тәуліктен асты", "{login}", "кеше", "7000",
                           "Kaspi", "иә", "{phone}"],
         "callback": ["Маған қоңырау шалыңызшы", "иә", "{phone}", "тариф туралы"],
-        "handoff": ["интернет жоқ", f"операторға қосыңыз, мен {NAME}, нөмірім 87019876543"],
+        "handoff": ["интернет жоқ", f"операторға қосыңыз, мен {NAME}, нөмірім 87059876543"],
         "privacy": [f"Дербес деректерімді өшіріңіз, мен {NAME}, поштам {EMAIL}"],
     },
     "ru": {
@@ -49,7 +49,7 @@ FLOWS = {
         "investigation": ["Деньги не зачислились", "да, логин правильный", "нет, больше суток", "{login}",
                           "позавчера", "7000", "Kaspi", "да", "{phone}"],
         "callback": ["Перезвоните мне пожалуйста", "да", "{phone}", "по поводу тарифа"],
-        "handoff": ["нет интернета", f"соедините с оператором, я {NAME}, мой номер 87019876543"],
+        "handoff": ["нет интернета", f"соедините с оператором, я {NAME}, мой номер 87059876543"],
         "privacy": [f"Удалите мои персональные данные, я {NAME}, почта {EMAIL}"],
     },
 }
@@ -66,7 +66,7 @@ def personal_values(receipts: list[tuple[str, str]]) -> set[str]:
                  "857700011", "857700012", "857700099"):
         found |= forms(part)
     # The phone in every shape: digits only, with or without the country code, grouped.
-    found |= {PHONE, "77019876543", "87019876543", "7019876543", "701 987 65 43", "987 65 43", "9876543",
+    found |= {PHONE, "77059876543", "87059876543", "7059876543", "705 987 65 43", "987 65 43", "9876543",
               "987-65-43", *PHONE_AS_TYPED.values()}
     for digest, path in receipts:
         found |= {digest, path.rsplit("/", 1)[-1], path}

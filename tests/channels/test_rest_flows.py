@@ -163,3 +163,91 @@ def test_an_angry_emoji_is_not_taken_for_yes(dana):
     answer = customer.say("😡😡😡")
     assert "Жақсы" not in answer and "түсінбей қалдым" in answer, answer
     assert "Жақсы" in customer.say("👍")  # a thumbs-up still is a yes
+
+
+# --- a technician asked for directly goes through the diagnostics first ---------
+
+@pytest.mark.parametrize("lang, ask, yes", [("kk", "Үйге техник шақырғым келеді", "иә"),
+                                            ("ru", "Хочу вызвать мастера", "да")])
+def test_a_technician_for_a_cut_cable_comes_after_the_line_fault_is_told_and_confirmed(dana, lang, ask, yes):
+    login = {"kk": "0859000011", "ru": "0859000012"}[lang]
+    cli(dana, "add-subscriber", login, "--name", "Сериков Серік", "--area", "Астана, Алматы ауданы",
+        "--line", "cable_cut", as_json=False)
+    customer = Customer(dana, f"tech-direct-{lang}")
+    customer.say(ask)
+    found = customer.say(login)
+    fault = {"kk": "ақау", "ru": "неисправн"}[lang]
+    mobile = {"kk": "мобильді", "ru": "мобильн"}[lang]
+    assert fault in found.lower() and mobile in found.lower(), found  # the fault, then «Home Internet, not mobile?»
+    assert cli(dana, "list", "tickets", "--login", login) == []
+    offer = customer.say(yes)  # Home Internet
+    consent = customer.say(yes)  # send a technician
+    assert {"kk": "келіс", "ru": "соглас"}[lang] in consent.lower(), (offer, consent)
+    customer.say(yes)
+    filed = customer.say("87051234567")
+    tickets = cli(dana, "list", "tickets", "--login", login)
+    assert len(tickets) == 1 and f"№{tickets[0]['id']}" in filed
+
+
+@pytest.mark.parametrize("lang, ask, reboot", [("kk", "Маман жіберіңізші", "роутер"),
+                                               ("ru", "Вызовите мастера", "роутер")])
+def test_a_technician_for_a_healthy_line_starts_with_a_router_reboot(dana, lang, ask, reboot):
+    customer = Customer(dana, f"tech-healthy-{lang}")
+    customer.say(ask)
+    answer = customer.say("0851234567")
+    assert reboot in answer.lower() and "?" in answer, answer  # reboot, then «did it help?»
+    assert not any(word in answer.lower() for word in ("келісесіз", "согласны", "номер телефона"))
+
+
+@pytest.mark.parametrize("lang, ask", [("kk", "шебер шақырыңызшы"), ("ru", "пришлите техника")])
+def test_a_technician_during_an_outage_is_not_filed_and_no_personal_data_is_asked(dana, lang, ask):
+    customer = Customer(dana, f"tech-outage-{lang}")
+    customer.say(ask)
+    answer = customer.say("0851234569")
+    assert {"kk": "жаппай", "ru": "авари"}[lang] in answer.lower(), answer
+    assert not any(word in answer.lower() for word in ("келіс", "соглас", "телефон"))
+    assert cli(dana, "list", "tickets", "--login", "0851234569") == []
+
+
+# --- callback: only to one's own Beeline number (seed 000) -----------------------
+
+def test_a_callback_is_ordered_only_in_its_hours_and_only_to_a_beeline_number(dana):
+    """The server's clock decides which half runs; each half checks what the customer gets."""
+    from bot import schedule
+
+    customer = Customer(dana, "callback")
+    opened = customer.say("Перезвоните мне, пожалуйста")
+
+    def mine():
+        return [r for r in cli(dana, "list", "callbacks") if r["conversation_id"] == customer.sender]
+
+    if not schedule.in_callback_window(schedule.now_astana()):
+        assert "09:00" in opened and "22:00" in opened, opened
+        assert customer.say("да") and mine() == []
+        return
+    customer.say("да")  # consent
+    refused = customer.say("8 701 123 45 67")  # Kcell
+    assert "Beeline" in refused, refused
+    customer.say("8 705 123 45 67")
+    customer.say("по поводу тарифа")
+    assert [r["phone"] for r in mine()] == ["+77051234567"]
+
+
+# --- a long message is judged by its main complaint ------------------------------
+
+def test_a_long_story_about_a_dead_line_does_not_start_a_refund(dana):
+    from tests.components.test_long_messages import DEAD_LINE_RU
+
+    sender = f"rest-long-{os.getpid()}"
+    body = json.dumps({"sender": sender, "message": DEAD_LINE_RU}).encode()
+    request = urllib.request.Request(f"{dana['url']}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        messages = json.loads(answer.read())
+    text = " ".join(m.get("text", "") for m in messages)
+    assert "не на тот логин" not in text and "неправильный логин" not in text
+    buttons = [b for m in messages for b in m.get("buttons") or []]
+    if buttons:  # Dana asks which topic: the dead line is first
+        assert buttons[0]["payload"] == "/internet_down" and "интернет" in buttons[0]["title"].lower()
+    else:
+        assert "логин" in text.lower()  # the internet_down flow asks for the login

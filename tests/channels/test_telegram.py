@@ -109,7 +109,13 @@ def test_technician_flow_with_an_inline_keyboard_confirmation(dana, standin):
     chat = Chat(dana, standin, "ru")
     asked_login = chat.say("Вызовите мастера, пожалуйста")
     assert "логин" in texts(asked_login).lower()
-    consent_question = chat.say("0851234568")
+    # A cable cut on this login: the fault is told and Home Internet confirmed
+    # before a visit is offered (the same diagnostics as «нет интернета»).
+    confirm = chat.say("0851234568")
+    assert "неисправн" in texts(confirm).lower() and buttons(confirm[-1])[:2] == ["/affirm", "/deny"]
+    offer = chat.click("/affirm", on_message=75)
+    assert "техник" in texts(offer).lower()
+    consent_question = chat.click("/affirm", on_message=76)
     assert buttons(consent_question[-1]) == ["/affirm", "/deny"]
 
     clicks_before = len(standin.calls_to("answerCallbackQuery"))

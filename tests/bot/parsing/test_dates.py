@@ -179,3 +179,14 @@ def test_a_year_only_counts_when_it_can_be_one():
     text = "20 сәуір 5500 тг төледім"  # 5500 is the sum, not the year
     [(start, end, iso)] = find_dates(text, TODAY)
     assert (text[start:end], iso) == ("20 сәуір", "2026-04-20")
+
+
+@pytest.mark.parametrize("text, time", [
+    ("вчера в 14:30", "14:30"), ("25.07 9:05", "09:05"), ("кеше сағат 14-те", "14:00"),
+    ("около 9 часов", "09:00"), ("вчера в 9 вечера", "21:00"), ("вчера в 2 часа дня", "14:00"),
+    ("25.07.2026", None), ("2 часа назад", None), ("в среду", None), ("в 9", None),
+])
+def test_the_payment_time_said_with_the_date(text, time):
+    from bot.parsing.dates import parse_payment_time
+
+    assert parse_payment_time(text) == time

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.login import offers_caller_login
 from bot.config import DEFAULT_LANGUAGE, LANGUAGES, ROOT
-from bot.db import database_unavailable
+from bot.office.db import database_unavailable
 from bot.project_domain import project_domain_dict
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ _NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fall
 
 def raise_if_database_down(error: Exception) -> None:
     """A database restart is waited out, not reported: the action fails (HTTP
-    500) and Rasa runs it again when the database is back (bot/resilience.py).
+    500) and Rasa runs it again when the database is back (bot/server/resilience.py).
     Telling the customer "it failed" would end their request there."""
     if database_unavailable(error):
         raise error

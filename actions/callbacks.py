@@ -14,10 +14,10 @@ from actions.consent import validate_consent_answer
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.phone import validate_phone_answer
-from bot import schedule
-from bot.db import new_session
-from bot.models import utcnow
-from bot.requests import file_callback
+from bot.office import schedule
+from bot.office.db import new_session
+from bot.office.models import utcnow
+from bot.office.requests import file_callback
 
 logger = logging.getLogger(__name__)
 

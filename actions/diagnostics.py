@@ -15,9 +15,9 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator, raise_if_database_down
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
-from bot.db import new_session
-from bot.diagnostics import diagnose
-from bot.models import utcnow
+from bot.office.db import new_session
+from bot.office.diagnostics import diagnose
+from bot.office.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class ValidateDiagnosticsForm(DanaFormValidator):
 
 def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists",
                 **extra: str) -> None:
-    """Facts only: the status code and ISO times. The NLG (bot/nlg.py) says the
+    """Facts only: the status code and ISO times. The NLG (bot/server/nlg.py) says the
     status in the customer's language (utter_term_ticket_status_<code>) and the
     times as they read them, in Astana time."""
     dispatcher.utter_message(

@@ -9,9 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import (channel_of, conversation_language, last_topic_intent, latest_intent,
                           raise_if_database_down)
-from bot import schedule
-from bot.handoff_delivery import deliver_in_background
-from bot.handoffs import record_handoff
+from bot.office import schedule
+from bot.office.handoff_delivery import deliver_in_background
+from bot.office.handoffs import record_handoff
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import logging
 
-from bot import schedule
+from bot.office import schedule
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ class ActionTicketStatus(Action):
     ) -> List[Dict[Text, Any]]:
         from actions.diagnostics import tell_ticket
         from actions.base import raise_if_database_down
-        from bot.db import new_session
-        from bot.tickets import open_ticket_for
+        from bot.office.db import new_session
+        from bot.office.tickets import open_ticket_for
 
         login = tracker.get_slot("login")
         if not login:

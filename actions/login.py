@@ -7,9 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS
-from bot.db import new_session
-from bot.parsing.login import find_logins, is_login_shaped
-from bot.requests import login_exists
+from bot.office.db import new_session
+from bot.text.parsing.login import find_logins, is_login_shaped
+from bot.office.requests import login_exists
 
 
 def _candidate(value: Any, tracker: Tracker) -> str | None:

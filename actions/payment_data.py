@@ -8,10 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS
-from bot.parsing.amount import parse_amount
-from bot.parsing.dates import parse_payment_date, parse_payment_time, today_astana
-from bot.parsing.email import find_emails
-from bot.parsing.names import clean_full_name
+from bot.text.parsing.amount import parse_amount
+from bot.text.parsing.dates import parse_payment_date, parse_payment_time, today_astana
+from bot.text.parsing.email import find_emails
+from bot.text.parsing.names import clean_full_name
 
 
 # «не 12000, а 5000», «12 мың емес, 5 мың», «вместо 12000 — 5000»: of two values

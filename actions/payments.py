@@ -18,10 +18,10 @@ from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_partner_answer
 from actions.phone import validate_phone_answer
 from bot.config import ATTACHMENT_CHANNELS
-from bot.db import new_session
-from bot.models import utcnow
-from bot.receipts import attach_pending
-from bot.requests import file_investigation
+from bot.office.db import new_session
+from bot.office.models import utcnow
+from bot.office.receipts import attach_pending
+from bot.office.requests import file_investigation
 
 logger = logging.getLogger(__name__)
 

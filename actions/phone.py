@@ -17,7 +17,7 @@ from typing import Any, Dict, Text
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.parsing.phone import (BEELINE, FOREIGN, MISSING, MOBILE, SERVICE, TOO_LONG, TOO_SHORT, UNKNOWN,
+from bot.text.parsing.phone import (BEELINE, FOREIGN, MISSING, MOBILE, SERVICE, TOO_LONG, TOO_SHORT, UNKNOWN,
                                check_phone, network_of)
 
 PROBLEM_RESPONSES = {

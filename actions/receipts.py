@@ -1,6 +1,6 @@
 """A receipt arrived as a photo or file (intent ``send_receipt``).
 
-The channel has already checked and stored the file (bot/receipts.py) and
+The channel has already checked and stored the file (bot/office/receipts.py) and
 says what happened in the message metadata: ``{"receipt": {"status":
 "stored", "request_kind": …, "request_id": …}}`` or ``{"receipt": {"status":
 "rejected", "reason": "too_big" | "bad_type" | "empty"}}``. Dana tells the

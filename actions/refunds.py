@@ -18,12 +18,12 @@ from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_email_answer, validate_name_answer
 from actions.phone import validate_phone_answer
 from bot.config import ATTACHMENT_CHANNELS
-from bot.db import new_session
-from bot.models import utcnow
-from bot.receipts import attach_pending
-from bot.parsing.dates import today_astana
-from bot.refunds import in_time
-from bot.requests import file_refund
+from bot.office.db import new_session
+from bot.office.models import utcnow
+from bot.office.receipts import attach_pending
+from bot.text.parsing.dates import today_astana
+from bot.office.refunds import in_time
+from bot.office.requests import file_refund
 
 logger = logging.getLogger(__name__)
 

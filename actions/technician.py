@@ -17,12 +17,12 @@ from actions.diagnostics import tell_outage, tell_ticket
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from actions.phone import validate_phone_answer
-from bot import schedule
+from bot.office import schedule
 from bot.config import ASTANA, POLICY
-from bot.db import new_session
-from bot.diagnostics import diagnose
-from bot.models import utcnow
-from bot.tickets import file_ticket
+from bot.office.db import new_session
+from bot.office.diagnostics import diagnose
+from bot.office.models import utcnow
+from bot.office.tickets import file_ticket
 
 logger = logging.getLogger(__name__)
 

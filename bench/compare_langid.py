@@ -35,7 +35,7 @@ Detector = Callable[[str], Optional[str]]
 def dana_detector() -> Detector:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from bot.language.detect import CharNgramModel, detect_language
+    from bot.text.language.detect import CharNgramModel, detect_language
     from nlu.components.entity_extractor import extract_entities
     from nlu.components.language_identifier import LanguageIdentifier, example_language
 

@@ -204,7 +204,7 @@ def run_one(name: str, model: str, workers: int, port: int, action_url: str, arg
     if not args.database_url:
         for stale in OUT.glob(f"{tracker_db.name}*"):
             stale.unlink()
-        # Like the project database (bot/db.py), the tracker file runs in WAL mode.
+        # Like the project database (bot/office/db.py), the tracker file runs in WAL mode.
         sqlite3.connect(tracker_db).execute("PRAGMA journal_mode=WAL").close()
     # REST only: the benchmark does not depend on channel credentials.
     (OUT / "credentials.yml").write_text("rest:\n")

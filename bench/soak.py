@@ -261,8 +261,8 @@ def prepare_database(database_url: str, logins: list[str]) -> None:
     os.environ["DANA_DATABASE_URL"] = database_url
     from sqlalchemy import text
 
-    from bot.db import get_engine, init_db, new_session
-    from bot.models import Subscriber
+    from bot.office.db import get_engine, init_db, new_session
+    from bot.office.models import Subscriber
 
     init_db(database_url)
     with get_engine(database_url).begin() as connection:
@@ -277,12 +277,12 @@ def prepare_database(database_url: str, logins: list[str]) -> None:
 
 
 def callback_window_open() -> bool:
-    """By the servers' real clock — not bot.schedule.now_astana, which the
+    """By the servers' real clock — not bot.office.schedule.now_astana, which the
     test suite pins to noon (tests/conftest.py) while the cluster lives on."""
     from datetime import datetime
 
     from bot.config import ASTANA
-    from bot.schedule import in_callback_window
+    from bot.office.schedule import in_callback_window
 
     return in_callback_window(datetime.now(ASTANA))
 
@@ -291,8 +291,8 @@ def audit(database_url: str, conversations: list[Conversation]) -> dict:
     """Duplicates and lost requests, read from the back office."""
     from sqlalchemy import select
 
-    from bot.db import new_session
-    from bot.models import CallbackRequest, PaymentInvestigation, RefundRequest, TechnicianTicket
+    from bot.office.db import new_session
+    from bot.office.models import CallbackRequest, PaymentInvestigation, RefundRequest, TechnicianTicket
 
     senders = {c.sender for c in conversations}
     logins = {c.login for c in conversations if c.login}

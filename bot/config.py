@@ -72,14 +72,14 @@ class Limits:
     database_retry_seconds: float = 20.0
     lock_store_retry_seconds: float = 10.0
     action_retry_seconds: float = 15.0  # an action server dying, the database restarting
-    # Messages one sender may send per window (bot/rate_limit.py). A fast typist
+    # Messages one sender may send per window (bot/server/rate_limit.py). A fast typist
     # or a customer clicking through buttons sends a few a minute; 20 is only
     # reached by a script or a stuck client, whose flood would otherwise hold
     # the sender's lock and a CPU core. Override: DANA_RATE_LIMIT=<messages>/<seconds>.
     rate_limit_messages: int = 20
     rate_limit_window_seconds: int = 60
     # Messages a Rasa worker processes at once; the rest wait in arrival order,
-    # at most admission_wait_seconds (bot/admission.py). A turn is CPU work on
+    # at most admission_wait_seconds (bot/server/admission.py). A turn is CPU work on
     # the worker's one thread; a second keeps it busy while the first waits for
     # the action server (measured: p95 at 16 concurrent 97–125 ms with 2,
     # 105–155 with 3, 149–228 with 6; with the cheaper turns of 2026-12-01,

@@ -32,7 +32,7 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dana-health")
 
 
 def _database() -> None:
-    from bot.db import get_engine
+    from bot.office.db import get_engine
 
     with get_engine().connect() as connection:
         connection.execute(text("SELECT 1"))

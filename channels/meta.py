@@ -10,7 +10,7 @@ on one webhook, since one Meta app delivers all three with the same signature.
 - Conversations are «messenger:<psid>», «instagram:<igsid>», «whatsapp:<wa_id>»;
   Rasa sees the input channel «messenger», «instagram» or «whatsapp».
 - Quick replies, postbacks and WhatsApp reply buttons send their payload.
-- Photos and files are receipts (bot/receipts.py checks type and size).
+- Photos and files are receipts (bot/office/receipts.py checks type and size).
 - Answers go out through the Graph API (channels/meta_graph.py).
 
 Setting up a page, an Instagram account or a WhatsApp number: docs/channels/meta.md.
@@ -34,9 +34,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
-from bot.db import new_session
-from bot.models import utcnow
-from bot.receipts import ReceiptRejected, store_receipt
+from bot.office.db import new_session
+from bot.office.models import utcnow
+from bot.office.receipts import ReceiptRejected, store_receipt
 from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenger_bodies, tag, whatsapp_bodies
 
 logger = logging.getLogger(__name__)

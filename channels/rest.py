@@ -83,7 +83,7 @@ class RestInput(rest.RestInput):
                                                  metadata=metadata))
             except CancelledError:  # the client hung up
                 logger.warning("rest: client gone before the answer")
-            except Exception as error:  # bot/message_guard.py answers failures; this is its safety net
+            except Exception as error:  # bot/server/message_guard.py answers failures; this is its safety net
                 logger.error("rest: message failed: %s", type(error).__name__)
             return response.json(collector.messages)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
-from bot.parsing.phone import find_phones
+from bot.text.parsing.phone import find_phones
 
 # Letters only Kazakh uses; their presence decides the spoken hint's language.
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")

@@ -11,7 +11,7 @@ client here; Rasa's Sanic server receives the webhook.
 - /start greets in the user's Telegram language (kk or ru).
 - Buttons become an inline keyboard; a click is answered
   (answerCallbackQuery), its keyboard removed, and its payload sent to Dana.
-- Photos and documents are receipts (bot/receipts.py checks type and size).
+- Photos and documents are receipts (bot/office/receipts.py checks type and size).
 - Long answers are split under Telegram's 4,096 characters and sent as HTML
   with the text escaped, so «<», «&» in an answer can never break a message.
 
@@ -39,9 +39,9 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import LIMITS
-from bot.db import new_session
-from bot.models import utcnow
-from bot.receipts import ReceiptRejected, store_receipt
+from bot.office.db import new_session
+from bot.office.models import utcnow
+from bot.office.receipts import ReceiptRejected, store_receipt
 from channels.text import split_text
 
 logger = logging.getLogger(__name__)

@@ -92,9 +92,9 @@ def login_for_caller(caller: Optional[str]) -> Optional[str]:
     """The subscriber whose contact phone is calling, if exactly one matches."""
     from sqlalchemy import select
 
-    from bot.db import new_session
-    from bot.models import Subscriber
-    from bot.parsing.phone import normalise_phone
+    from bot.office.db import new_session
+    from bot.office.models import Subscriber
+    from bot.text.parsing.phone import normalise_phone
 
     phone = normalise_phone(caller or "")
     if not phone:
@@ -128,7 +128,7 @@ def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optiona
 
 class VoiceOutput(CollectingOutputChannel):
     """Collects Dana's answers for the gateway. Its name picks the responses'
-    ``channel: voice`` variations: short, spoken, numbers in words (bot/nlg.py)."""
+    ``channel: voice`` variations: short, spoken, numbers in words (bot/server/nlg.py)."""
 
     @classmethod
     def name(cls) -> Text:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 def plain(example: str) -> str:
     """The example's text without entity marks, for comparison (case and spacing ignored)."""
-    from bot.nlu_misses import plain as unmarked
+    from bot.text.nlu_misses import plain as unmarked
 
     return " ".join(unmarked(example).lower().split())
 
@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--lang", choices=("kk", "ru", "auto"), required=True)
     args = parser.parse_args()
-    from bot.language.detect import detect_language
+    from bot.text.language.detect import detect_language
 
     known = known_texts()
     added = skipped = 0

@@ -26,9 +26,9 @@ export DANA_PUBLIC_URL="${DANA_PUBLIC_URL:-}"
 # Contact-centre webhook told of every hand-off (empty: CLI queue only).
 export DANA_HANDOFF_WEBHOOK_URL="${DANA_HANDOFF_WEBHOOK_URL:-}"
 export DANA_HANDOFF_WEBHOOK_SECRET="${DANA_HANDOFF_WEBHOOK_SECRET:-}"
-# Per-sender message limit, messages/seconds ("off" disables it; bot/rate_limit.py).
+# Per-sender message limit, messages/seconds ("off" disables it; bot/server/rate_limit.py).
 export DANA_RATE_LIMIT="${DANA_RATE_LIMIT:-20/60}"
-# Messages a Rasa worker processes at once, the rest wait in order (bot/admission.py);
+# Messages a Rasa worker processes at once, the rest wait in order (bot/server/admission.py);
 # empty: bot/config.py LIMITS, "off": no limit.
 export DANA_ACTIVE_MESSAGES="${DANA_ACTIVE_MESSAGES:-}"
 # Key for the tags that replace personal data in logs (bot/log_privacy.py);

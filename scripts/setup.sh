@@ -25,7 +25,7 @@ echo "==> database: $(echo "$DANA_DATABASE_URL" | sed -E 's#://[^@]*@#://***@#')
 "$PY" -m bot init --seed
 
 # Retrain only when training inputs or the code of custom components changed.
-fingerprint="$(find config.yml domain nlu stories bot/language bot/parsing bot/config.py \
+fingerprint="$(find config.yml domain nlu stories bot/text/language bot/text/parsing bot/config.py \
   -type f \( -name '*.yml' -o -name '*.py' \) -not -path '*/__pycache__/*' | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ ! -f models/dana.tar.gz ] || [ "$(cat models/.fingerprint 2>/dev/null)" != "$fingerprint" ]; then
   echo "==> training the model (about a minute)"

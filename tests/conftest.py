@@ -56,13 +56,13 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DANA_TEST_POSTGRES_UR
 def database(request, tmp_path, monkeypatch):
     """A fresh back office for one test: SQLite, and PostgreSQL when
     DANA_TEST_POSTGRES_URL is set (scripts/test.sh sets it on CI)."""
-    from bot import db
+    from bot.office import db
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'dana.db'}"
     else:
         url = os.environ["DANA_TEST_POSTGRES_URL"]
-        import bot.models  # noqa: F401
+        import bot.office.models  # noqa: F401
 
         db.Base.metadata.drop_all(db.get_engine(url))
     monkeypatch.setenv("DANA_DATABASE_URL", url)
@@ -76,8 +76,8 @@ def database(request, tmp_path, monkeypatch):
 @pytest.fixture
 def seeded(database):
     """The demo back office (README «Demo logins»)."""
-    from bot.db import new_session
-    from bot.seed import seed
+    from bot.office.db import new_session
+    from bot.office.seed import seed
 
     with new_session(database) as session, session.begin():
         seed(session)
@@ -100,7 +100,7 @@ def say(domain):
     from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.nlg import DanaNaturalLanguageGenerator
+    from bot.server.nlg import DanaNaturalLanguageGenerator
 
     nlg = DanaNaturalLanguageGenerator(domain=domain)
 
@@ -119,7 +119,7 @@ def office_hours(monkeypatch):
     themselves (hand-offs and callbacks answer differently at night)."""
     from datetime import datetime
 
-    from bot import schedule
+    from bot.office import schedule
     from bot.config import ASTANA
 
     monkeypatch.setattr(schedule, "now_astana", lambda: datetime(2026, 11, 18, 12, 0, tzinfo=ASTANA))

@@ -114,7 +114,7 @@ def rasa_needs() -> set[str]:
 
 # bot/ modules only the Rasa server runs (installed by its NLG): what they read
 # is not the action server's business.
-RASA_SERVER_ONLY = ("bot/rate_limit.py", "bot/message_guard.py", "bot/admission.py", "bot/tracker_store.py")
+RASA_SERVER_ONLY = ("bot/server/rate_limit.py", "bot/server/message_guard.py", "bot/server/admission.py", "bot/server/tracker_store.py")
 RASA_SERVER_SETTINGS = {"DANA_RATE_LIMIT"}  # in bot/config.py, used by the message guard only
 
 

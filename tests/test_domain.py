@@ -5,9 +5,9 @@ from pathlib import Path
 import yaml
 
 from bot.config import LIMITS, response_placeholders
-from bot.kazakh import CASES as KAZAKH_CASES
-from bot.nlg import TERM_PREFIX, term_response
-from bot.refunds import RECEIPT_REASONS
+from bot.text.kazakh import CASES as KAZAKH_CASES
+from bot.server.nlg import TERM_PREFIX, term_response
+from bot.office.refunds import RECEIPT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # The operator's intent contract, copied into the repo: a clone needs nothing beside it.
@@ -40,7 +40,7 @@ def test_every_response_has_one_kk_one_ru_and_a_default(domain):
 
 
 def test_bilingual_responses_say_it_in_both_languages(domain):
-    from bot.language.detect import detect_language
+    from bot.text.language.detect import detect_language
 
     for name in BILINGUAL:
         kk, ru = domain.responses[name][0]["text"].split("\n")
@@ -48,7 +48,7 @@ def test_bilingual_responses_say_it_in_both_languages(domain):
 
 
 def test_kk_and_ru_variants_are_really_different_languages(domain):
-    from bot.language.detect import detect_language
+    from bot.text.language.detect import detect_language
 
     for name, variants in domain.responses.items():
         if name in BILINGUAL:
@@ -80,16 +80,16 @@ def test_placeholders_are_known(domain):
         for v in variants:
             for placeholder in re.findall(r"{([^{}\s]+)}", v.get("text", "")):
                 base, _, case = placeholder.rpartition("_")
-                if case in KAZAKH_CASES:  # {name_dat}: {name} with its Kazakh ending (bot/nlg.py)
+                if case in KAZAKH_CASES:  # {name_dat}: {name} with its Kazakh ending (bot/server/nlg.py)
                     placeholder = base
-                if placeholder.endswith("_words"):  # said in words on the phone (bot/spoken.py)
+                if placeholder.endswith("_words"):  # said in words on the phone (bot/text/spoken.py)
                     placeholder = placeholder[:-len("_words")]
                 assert placeholder in known | action_filled, f"{name}: unknown {{{placeholder}}}"
 
 
 def test_every_ticket_status_is_said_in_words(domain):
     """{ticket_status} carries a back-office code; the NLG says it with utter_term_ticket_status_<code>."""
-    from bot.__main__ import LISTINGS
+    from bot.office.cli import LISTINGS
 
     for status in LISTINGS["tickets"][1]:
         assert term_response("ticket_status", status) in domain.responses, status
@@ -136,11 +136,11 @@ def test_every_utterance_in_rules_exists(domain):
 
 def _code_responses() -> set[str]:
     names = set()
-    # bot/: responses said without the tracker (bot/message_guard.py, bot/resilience.py)
+    # bot/: responses said without the tracker (bot/server/message_guard.py, bot/server/resilience.py)
     for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "bot").rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'"(utter_[a-z_]+)"', text))
-    # actions/refunds.py says f"utter_receipt_reason_{reason}" for each reason bot/refunds.py gives
+    # actions/refunds.py says f"utter_receipt_reason_{reason}" for each reason bot/office/refunds.py gives
     # actions/topics.py says f"utter_term_topic_{intent}" for the topics a long message raised
     return (names | {f"utter_receipt_reason_{r}" for r in RECEIPT_REASONS}
             | {f"utter_term_topic_{intent}" for intent in CONTRACT_INTENTS})
@@ -168,7 +168,7 @@ def test_no_response_is_dead(domain):
         for slot in spec.get("required_slots", []):
             used.add(f"utter_ask_{slot}")
             used.add(f"utter_ask_{form}_{slot}")  # Rasa asks with this one first when it exists
-    # utter_term_<name>_<code> says a code wherever a response has {name} (bot/nlg.py)
+    # utter_term_<name>_<code> says a code wherever a response has {name} (bot/server/nlg.py)
     texts = " ".join(v.get("text") or "" for variants in domain.responses.values() for v in variants)
     for term in (n for n in domain.responses if n.startswith(TERM_PREFIX)):
         rest = term[len(TERM_PREFIX):]

@@ -16,7 +16,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.nlg import TERM_PREFIX, VOICE_CHANNEL, DanaNaturalLanguageGenerator
+from bot.server.nlg import TERM_PREFIX, VOICE_CHANNEL, DanaNaturalLanguageGenerator
 
 DOMAIN = Domain.load("domain")
 SAID = sorted(name for name in DOMAIN.responses if not name.startswith(TERM_PREFIX))

@@ -17,12 +17,12 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.parsing.amount import find_amounts
-from bot.parsing.dates import find_dates
-from bot.parsing.email import find_emails
-from bot.parsing.login import find_logins
-from bot.parsing.names import find_full_names
-from bot.parsing.phone import find_phones
+from bot.text.parsing.amount import find_amounts
+from bot.text.parsing.dates import find_dates
+from bot.text.parsing.email import find_emails
+from bot.text.parsing.login import find_logins
+from bot.text.parsing.names import find_full_names
+from bot.text.parsing.phone import find_phones
 
 Finder = Callable[[str], List[tuple]]
 FINDERS: List[tuple[str, Finder]] = [

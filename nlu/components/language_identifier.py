@@ -17,9 +17,9 @@ both languages with a choice, then goes on with what was asked
 (``pending_intent``, ``pending_text``).
 
 Where that evidence decides nothing, lingua's confident answer counts
-(bot.language.second_opinion).
+(bot.text.language.second_opinion).
 
-Trainable: the character n-gram model of bot.language.detect is trained on
+Trainable: the character n-gram model of bot.text.language.detect is trained on
 the NLU examples, whose language is their intent block's
 ``metadata: {language: kk|ru}`` (every nlu/<lang>/ file sets it).
 """
@@ -39,9 +39,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language.detect import CharNgramModel, detect_language, requested_language
-from bot.language.normalise import folded_spans, original_span
-from bot.language.second_opinion import lingua_opinion
+from bot.text.language.detect import CharNgramModel, detect_language, requested_language
+from bot.text.language.normalise import folded_spans, original_span
+from bot.text.language.second_opinion import lingua_opinion
 from nlu.components.entity_extractor import entities_of
 
 PREFERRED_SLOT = "preferred_language"

@@ -1,4 +1,4 @@
-"""Whitespace tokens whose lemma is the folded spelling (see bot.language.normalise).
+"""Whitespace tokens whose lemma is the folded spelling (see bot.text.language.normalise).
 
 The count-vectors featurizers read ``token.lemma``, so «қосылмай», «косылмай» and
 «qosylmai» become one feature, and everyday synonyms («ғаламтор», «модем»,
@@ -23,7 +23,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.config import LIMITS
-from bot.language.normalise import CYRILLIC, KAZAKH_LETTERS, canonical, fold_word
+from bot.text.language.normalise import CYRILLIC, KAZAKH_LETTERS, canonical, fold_word
 from nlu.components.entity_extractor import FOUND_ENTITIES, entities_of
 
 # Placeholders share «__»: «some value was given» is one signal, which one is another

@@ -2,8 +2,8 @@ import pytest
 from sqlalchemy import select
 
 from actions.diagnostics import ActionCheckFee, ActionRunDiagnostics, ValidateDiagnosticsForm
-from bot.db import new_session
-from bot.models import Handoff
+from bot.office.db import new_session
+from bot.office.models import Handoff
 from tests.conftest import make_tracker, responses, slots_of
 
 
@@ -55,7 +55,7 @@ async def test_fee_check(seeded, dispatcher, domain_dict):
 
 
 async def test_database_down_is_told_not_crashed(dispatcher, domain_dict, monkeypatch, tmp_path):
-    from bot import db
+    from bot.office import db
 
     monkeypatch.setenv("DANA_DATABASE_URL", f"sqlite:///{tmp_path}/missing/../nope/x.db")
     db.get_engine.cache_clear()

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import select
 
 from actions.handoff import ActionHandoff
-from bot import schedule
+from bot.office import schedule
 from bot.config import ASTANA
-from bot.db import new_session
-from bot.models import Handoff
+from bot.office.db import new_session
+from bot.office.models import Handoff
 from tests.conftest import make_tracker
 
 
@@ -26,7 +26,7 @@ async def test_handoff_is_recorded_with_language_and_topic(database, dispatcher,
 
 async def test_customer_is_answered_even_when_the_database_is_down(monkeypatch, dispatcher, domain_dict):
     monkeypatch.setenv("DANA_DATABASE_URL", "sqlite:////nonexistent/dir/x.db")
-    from bot import db
+    from bot.office import db
 
     db.get_engine.cache_clear()
     import actions.handoff as module

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from actions.info import ActionBillingPeriodNote, ActionTicketStatus
-from bot import schedule
+from bot.office import schedule
 from bot.config import ASTANA
 from tests.conftest import make_tracker
 
@@ -26,10 +26,10 @@ async def test_ticket_status_by_login(seeded, dispatcher, domain_dict):
     assert [m["response"] for m in dispatcher.messages] == ["utter_ticket_exists", "utter_no_open_ticket"]
 
 
-@pytest.mark.parametrize("status", ["open", "scheduled"])  # bot/tickets.py OPEN_STATUSES
+@pytest.mark.parametrize("status", ["open", "scheduled"])  # bot/office/tickets.py OPEN_STATUSES
 async def test_the_open_ticket_is_told_in_words_and_local_times(seeded, dispatcher, domain_dict, say, status):
-    from bot.db import new_session
-    from bot.tickets import open_ticket_for
+    from bot.office.db import new_session
+    from bot.office.tickets import open_ticket_for
 
     with new_session(seeded) as session, session.begin():
         ticket = open_ticket_for(session, "0851234570")

@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from actions.callbacks import ActionCallbackWindow, ActionFileCallback
 from actions.payments import ActionFileInvestigation
-from bot import schedule
+from bot.office import schedule
 from bot.config import ASTANA
-from bot.db import new_session
-from bot.models import CallbackRequest, PaymentInvestigation
+from bot.office.db import new_session
+from bot.office.models import CallbackRequest, PaymentInvestigation
 from tests.conftest import make_tracker, responses, slots_of
 
 

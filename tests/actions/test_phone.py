@@ -11,9 +11,9 @@ from actions.payments import ValidateInvestigationForm
 from actions.phone import PROBLEM_RESPONSES
 from actions.refunds import ValidateWrongPaymentForm
 from actions.technician import ValidateTechnicianForm
-from bot.language.detect import detect_language
-from bot.nlg import DanaNaturalLanguageGenerator
-from bot.parsing.phone import LANDLINE, PROBLEMS, check_phone
+from bot.text.language.detect import detect_language
+from bot.server.nlg import DanaNaturalLanguageGenerator
+from bot.text.parsing.phone import LANDLINE, PROBLEMS, check_phone
 from tests.conftest import make_tracker, responses
 
 # Every form that asks for a phone: each number is one to call the customer back on.

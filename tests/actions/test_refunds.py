@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from actions.refunds import ActionSubmitRefund, ValidateWrongPaymentForm
-from bot.db import new_session
-from bot.models import RefundRequest
-from bot.parsing.dates import today_astana
+from bot.office.db import new_session
+from bot.office.models import RefundRequest
+from bot.text.parsing.dates import today_astana
 from tests.conftest import make_tracker, responses, slots_of
 
 
@@ -123,7 +123,7 @@ async def test_same_owner_without_the_patronymic_needs_no_receipt_and_the_row_sa
                                                                                        domain_dict):
     """The wrong login's owner is written «Асанов Асан», the right one's «Асанов Асан
     Асанұлы» (seeded): the same person, so no receipt, and the refund row says why."""
-    from bot.models import Subscriber
+    from bot.office.models import Subscriber
 
     with new_session(seeded) as session, session.begin():
         session.add(Subscriber(login="0851234573", full_name="Асанов Асан", area="Алматы"))
@@ -139,7 +139,7 @@ async def test_same_owner_without_the_patronymic_needs_no_receipt_and_the_row_sa
 @pytest.mark.parametrize("owner, names", [("Асанова Асель", "different_surname"), ("Асанов Бекзат", "different_given_name"),
                                           ("Асанов", "too_short")])
 async def test_another_owner_needs_a_receipt_and_the_row_says_why(seeded, dispatcher, domain_dict, owner, names):
-    from bot.models import Subscriber
+    from bot.office.models import Subscriber
 
     with new_session(seeded) as session, session.begin():
         session.add(Subscriber(login="0851234573", full_name=owner, area="Алматы"))

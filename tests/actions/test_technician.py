@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from actions.technician import ActionFileTicket
 from bot.config import ASTANA
-from bot.db import new_session
-from bot.models import Consent, TechnicianTicket
+from bot.office.db import new_session
+from bot.office.models import Consent, TechnicianTicket
 from tests.conftest import make_tracker, responses, slots_of
 
 FILED = {"login": "0851234568", "consent": True, "phone_number": "+77021234568"}
@@ -76,7 +76,7 @@ async def test_failure_hands_over_with_everything_collected(seeded, dispatcher, 
     monkeypatch.setattr("actions.technician.file_ticket", broken)
     await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
     assert responses(dispatcher)[:2] == ["utter_ticket_failed", "utter_handoff"]
-    from bot.models import Handoff
+    from bot.office.models import Handoff
 
     with new_session(seeded) as session:
         summary = session.execute(select(Handoff.summary)).scalar_one()

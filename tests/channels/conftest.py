@@ -28,7 +28,7 @@ META_VERIFY_TOKEN = "meta-verify-token"
 VOICE_TOKEN = "voice-gateway-token"
 HANDOFF_SECRET = "handoff-secret"
 API_TOKEN = "rasa-api-token"  # Rasa HTTP API (--auth-token)
-RATE_LIMIT = "10/5"  # messages/seconds per sender (bot/rate_limit.py)
+RATE_LIMIT = "10/5"  # messages/seconds per sender (bot/server/rate_limit.py)
 
 
 def free_port() -> int:

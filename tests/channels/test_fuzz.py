@@ -636,7 +636,7 @@ def after_fuzz(dana):
 CRASH_MARKS = (
     "Exception occurred while handling",  # Sanic: a handler raised (the client got a 500)
     "handler error", "Task exception was never retrieved",  # python-socketio / engineio: an event handler raised
-    "Telegram update failed", "message handling failed",  # channels/telegram.py, bot/message_guard.py
+    "Telegram update failed", "message handling failed",  # channels/telegram.py, bot/server/message_guard.py
     "rest.message.received.failure",  # Rasa's REST channel swallowing a crash
 )
 

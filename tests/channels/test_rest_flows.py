@@ -104,7 +104,7 @@ def test_wrong_login_payment_asks_for_a_receipt_only_when_the_rules_say_so(dana,
 
 def test_a_russian_refund_stays_russian_when_the_payer_has_a_kazakh_name(dana):
     """Most customers' names have Kazakh letters: the name is data, not a language."""
-    from bot.language.detect import detect_language
+    from bot.text.language.detect import detect_language
 
     customer = Customer(dana, "refund-ru-kk-name")
     script = ["Оплатил не на тот логин", "0851234567", "0851234572", "5000 тенге", "вчера", "да"]
@@ -213,7 +213,7 @@ def test_a_technician_during_an_outage_is_not_filed_and_no_personal_data_is_aske
 
 def test_a_callback_is_ordered_only_in_its_hours_and_only_to_a_beeline_number(dana):
     """The server's clock decides which half runs; each half checks what the customer gets."""
-    from bot import schedule
+    from bot.office import schedule
 
     customer = Customer(dana, "callback")
     opened = customer.say("Перезвоните мне, пожалуйста")
@@ -251,3 +251,26 @@ def test_a_long_story_about_a_dead_line_does_not_start_a_refund(dana):
         assert buttons[0]["payload"] == "/internet_down" and "интернет" in buttons[0]["title"].lower()
     else:
         assert "логин" in text.lower()  # the internet_down flow asks for the login
+
+
+# --- payment not credited after 24 hours: a payment check, in both languages -------
+
+@pytest.mark.parametrize("lang, script", [
+    ("ru", ["Деньги не зачислились", "да, логин правильный", "нет, больше суток", "0851234567",
+            "позавчера в 14:30", "7000", "Kaspi", "да", "87051234567"]),
+    ("kk", ["Ақша түспеді", "иә, логин дұрыс", "жоқ, бір тәуліктен асты", "0851234567",
+            "алдыңғы күні сағат 14:30-да", "7000", "Kaspi", "иә", "87051234567"]),
+])
+def test_a_payment_check_is_filed_with_the_date_time_amount_and_partner(dana, lang, script):
+    customer = Customer(dana, f"investigation-{lang}")
+    answers = [customer.say(line) for line in script]
+    consent_asked = answers[-2 - 1]  # after the partner's name: consent for this flow's data
+    assert {"kk": "чек", "ru": "чек"}[lang] in consent_asked.lower(), consent_asked  # names the receipt photo
+    rows = [r for r in cli(dana, "list", "investigations") if r["conversation_id"] == customer.sender]
+    assert len(rows) == 1, answers
+    row = rows[0]
+    assert (row["amount"], row["partner"], row["payment_time"]) == (7000, "Kaspi", "14:30"), row
+    assert f"№{row['id']}" in answers[-1]
+    created, due = datetime.fromisoformat(row["created_at"]), datetime.fromisoformat(row["answer_due"])
+    assert (due - created).days == 3
+    assert "расследован" not in " ".join(answers).lower()

@@ -62,6 +62,6 @@ def test_everyday_synonyms_share_the_usual_stem(said, usual):
 
 @pytest.mark.parametrize("word", ["техникалық", "сымбатты", "инетик"])
 def test_words_that_only_start_like_a_synonym_keep_their_meaning(word):
-    from bot.language.normalise import fold_word
+    from bot.text.language.normalise import fold_word
 
     assert lemmas(word) == [fold_word(word)]

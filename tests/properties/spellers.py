@@ -1,6 +1,6 @@
 """Small reference spellers: an integer → Russian or Kazakh number words.
 
-Independent of bot/parsing/amount.py on purpose, so the property compares
+Independent of bot/text/parsing/amount.py on purpose, so the property compares
 the parser with a second, plain implementation of the grammar.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.amount import find_amounts, parse_amount
+from bot.text.parsing.amount import find_amounts, parse_amount
 from tests.properties.spellers import spell_kk, spell_ru
 from tests.properties.strategies import filler_words
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.dates import find_dates, parse_payment_date
+from bot.text.parsing.dates import find_dates, parse_payment_date
 from tests.properties.strategies import filler_words
 
 KK_MONTHS = ["қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз",

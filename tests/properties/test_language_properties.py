@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.language.detect import detect_language, requested_language
-from bot.language.normalise import fold_text
+from bot.text.language.detect import detect_language, requested_language
+from bot.text.language.normalise import fold_text
 from tests.properties.strategies import EMOJI, PUNCT
 
 # «интернет» is in both languages' lexicons and counts for neither, so it is left out.

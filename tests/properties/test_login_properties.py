@@ -6,7 +6,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.login import find_logins, is_login_shaped
+from bot.text.parsing.login import find_logins, is_login_shaped
 from tests.properties.strategies import filler_words
 
 DEMO_LOGIN = st.from_regex(r"08[0-9]{8}", fullmatch=True)  # the back office's 10 digits

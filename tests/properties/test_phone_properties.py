@@ -10,7 +10,7 @@ import phonenumbers
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.phone import LANDLINE, MOBILE, check_phone, find_phones, normalise_phone
+from bot.text.parsing.phone import LANDLINE, MOBILE, check_phone, find_phones, normalise_phone
 from tests.properties.spellers import spell_kk, spell_ru
 from tests.properties.strategies import filler_words
 

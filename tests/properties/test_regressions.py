@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from bot.parsing.amount import find_amounts, parse_amount
-from bot.parsing.dates import parse_payment_date
-from bot.parsing.phone import normalise_phone
+from bot.text.parsing.amount import find_amounts, parse_amount
+from bot.text.parsing.dates import parse_payment_date
+from bot.text.parsing.phone import normalise_phone
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,387 @@
+"""Admin CLI for support staff: ``python -m bot <command>`` (README «Operations»)."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.office import models
+from bot.config import ASTANA, settings
+from bot.office.db import init_db, new_session
+
+# table name → (model, the statuses staff may set)
+LISTINGS = {
+    "tickets": (models.TechnicianTicket, ("open", "scheduled", "resolved", "cancelled")),
+    "refunds": (models.RefundRequest, ("open", "approved", "rejected", "done")),
+    "investigations": (models.PaymentInvestigation, ("open", "answered", "closed")),
+    "callbacks": (models.CallbackRequest, ("open", "called", "failed")),
+    "handoffs": (models.Handoff, ("open", "taken", "closed")),
+    "outages": (models.Outage, ()),
+    "subscribers": (models.Subscriber, ()),
+    "consents": (models.Consent, ()),
+}
+
+
+def _mask_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _as_dict(row: Any) -> dict:
+    out = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.name)
+        if isinstance(value, datetime):
+            value = value.astimezone(ASTANA).isoformat(timespec="minutes")
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[column.name] = value
+    return out
+
+
+def _print(rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "")))
+
+
+def _when(text: str) -> datetime:
+    """ISO time, or a relative '+4h' / '+90m', read in Astana time."""
+    if text.startswith("+"):
+        amount, unit = int(text[1:-1]), text[-1]
+        return datetime.now(ASTANA) + (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+
+
+def _ago(text: str) -> datetime:
+    """--since: ISO time (Astana unless it says otherwise), or '+7d' / '+12h' back from now."""
+    match = re.fullmatch(r"\+(\d+)([dh])", text.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return datetime.now(ASTANA) - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time nor +Nd / +Nh: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+
+
+def cmd_init(args) -> int:
+    init_db()
+    print(f"database ready: {_mask_url(settings().database_url)}")
+    if args.seed:
+        from bot.office.seed import seed
+
+        with new_session() as session, session.begin():
+            seed(session)
+        print("demo data present (README «Demo logins»)")
+    return 0
+
+
+def cmd_list(args) -> int:
+    model, _ = LISTINGS[args.table]
+    query = select(model)
+    if args.status and hasattr(model, "status"):
+        query = query.where(model.status == args.status)
+    if args.login and hasattr(model, "login"):
+        query = query.where(model.login == args.login)
+    with new_session() as session:
+        rows = [_as_dict(r) for r in session.execute(query).scalars().all()]
+    _print(rows, args.json)
+    return 0
+
+
+def cmd_set_status(args) -> int:
+    model, allowed = LISTINGS[args.table]
+    if args.status not in allowed:
+        print(f"status must be one of {', '.join(allowed)}", file=sys.stderr)
+        return 2
+    with new_session() as session, session.begin():
+        row = session.get(model, args.id)
+        if row is None:
+            print(f"no {args.table} #{args.id}", file=sys.stderr)
+            return 1
+        row.status = args.status
+    print(f"{args.table} #{args.id}: {args.status}")
+    return 0
+
+
+def cmd_add_subscriber(args) -> int:
+    with new_session() as session, session.begin():
+        session.merge(models.Subscriber(login=args.login, full_name=args.name, contact_phone=args.phone,
+                                        area=args.area, address=args.address, fee_paid=not args.unpaid,
+                                        line_status=args.line))
+    print(f"subscriber {args.login} saved")
+    return 0
+
+
+def cmd_import_subscribers(args) -> int:
+    """CSV with columns login,full_name,contact_phone,area,address,fee_paid,line_status."""
+    count = 0
+    with open(args.file, newline="", encoding="utf-8") as handle, new_session() as session, session.begin():
+        for record in csv.DictReader(handle):
+            session.merge(models.Subscriber(
+                login=record["login"], full_name=record["full_name"], contact_phone=record.get("contact_phone"),
+                area=record["area"], address=record.get("address"),
+                fee_paid=record.get("fee_paid", "true").lower() in ("1", "true", "yes"),
+                line_status=record.get("line_status") or "ok"))
+            count += 1
+    print(f"{count} subscribers imported")
+    return 0
+
+
+def cmd_line(args) -> int:
+    with new_session() as session, session.begin():
+        subscriber = session.get(models.Subscriber, args.login)
+        if subscriber is None:
+            print(f"no subscriber {args.login}", file=sys.stderr)
+            return 1
+        subscriber.line_status = args.status
+    print(f"{args.login}: line {args.status}")
+    return 0
+
+
+def cmd_outage(args) -> int:
+    with new_session() as session, session.begin():
+        outage = models.Outage(area=args.area, started_at=datetime.now(ASTANA),
+                               expected_end=_when(args.until) if args.until else None, note=args.note or "")
+        session.add(outage)
+        session.flush()
+        print(f"outage #{outage.id} declared for {args.area}")
+    return 0
+
+
+def cmd_clear_outage(args) -> int:
+    with new_session() as session, session.begin():
+        outage = session.get(models.Outage, args.id)
+        if outage is None:
+            print(f"no outage #{args.id}", file=sys.stderr)
+            return 1
+        outage.cleared_at = datetime.now(ASTANA)
+    print(f"outage #{args.id} cleared")
+    return 0
+
+
+def cmd_deliver_handoffs(args) -> int:
+    """Send the contact centre every hand-off it has not acknowledged yet."""
+    import asyncio
+
+    from bot.office.handoff_delivery import deliver_pending, webhook_url
+
+    if not webhook_url():
+        print("DANA_HANDOFF_WEBHOOK_URL is not set", file=sys.stderr)
+        return 1
+    delivered = asyncio.run(deliver_pending())
+    print(f"delivered {len(delivered)} hand-off(s)" + (f": {', '.join(map(str, delivered))}" if delivered else ""))
+    return 0
+
+
+def _counts(done) -> str:
+    return ", ".join(f"{kind}: {n}" for kind, n in done.items()) or "nothing"
+
+
+def cmd_purge(args) -> int:
+    from bot.office.privacy import purge, remove_files
+
+    days = args.older_than_days if args.older_than_days is not None else settings().retention_days
+    if days < 0:
+        print("--older-than-days must be 0 or more", file=sys.stderr)
+        return 2
+    cutoff = datetime.now(ASTANA) - timedelta(days=days)
+    with new_session() as session:
+        done = purge(session, cutoff)
+        if args.dry_run:
+            session.rollback()
+            session.info.pop("files_to_remove", None)
+            print(f"would remove data older than {days} days: {_counts(done)}")
+        else:
+            session.commit()
+            remove_files(session)
+            print(f"removed data older than {days} days: {_counts(done)}")
+    return 0
+
+
+def cmd_export_subscriber(args) -> int:
+    from bot.office.privacy import export_subscriber, mask_login
+
+    with new_session() as session:
+        data = export_subscriber(session, args.login)
+    if data is None:
+        print(f"no subscriber with login {mask_login(args.login)}", file=sys.stderr)
+        return 1
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        print(f"written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _erase(login: str, *, dry_run: bool):
+    from bot.office.privacy import erase_subscriber, remove_files
+
+    with new_session() as session:  # one transaction: all of it or nothing
+        done = erase_subscriber(session, login)
+        if dry_run or done is None:
+            session.rollback()
+            session.info.pop("files_to_remove", None)
+            return done
+        session.commit()
+        remove_files(session)
+    return done
+
+
+def cmd_erase_subscriber(args) -> int:
+    from bot.office.privacy import mask_login
+
+    who = mask_login(args.login)
+    if not args.yes and not sys.stdin.isatty():
+        print("refusing to erase without --yes (stdin is not a terminal)", file=sys.stderr)
+        return 2
+    # Without --yes: counted first in a transaction that is rolled back, so
+    # nothing is held open while the operator reads, then confirmed.
+    for dry_run in ((True, False) if not args.yes else (False,)):
+        done = _erase(args.login, dry_run=dry_run)
+        if done is None:
+            print(f"no subscriber with login {who}", file=sys.stderr)
+            return 1
+        if dry_run:
+            print(f"would erase for {who}: {_counts(done)}")
+            if input("Type the login to confirm: ").strip() != args.login:
+                print("cancelled, nothing changed")
+                return 1
+    print(f"erased for {who}: {_counts(done)}")
+    return 0
+
+
+def cmd_export_misses(args) -> int:
+    from bot.text.nlu_misses import find_misses, to_yaml
+
+    if args.limit is not None and args.limit < 1:
+        print("--limit must be 1 or more", file=sys.stderr)
+        return 2
+    since = args.since or datetime.now(ASTANA) - timedelta(days=7)
+    report = find_misses(since, limit=args.limit)
+    text = to_yaml(report, args.out or "FILE")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {report.messages} missed message(s) as {len(report.misses)} example(s){where}",
+          file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create missing tables")
+    p.add_argument("--seed", action="store_true", help="add the demo subscribers, outage and ticket")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("list", help="list a table")
+    p.add_argument("table", choices=sorted(LISTINGS))
+    p.add_argument("--status")
+    p.add_argument("--login")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("set-status", help="update a ticket, refund, investigation, callback or hand-off")
+    p.add_argument("table", choices=[t for t, (_, s) in LISTINGS.items() if s])
+    p.add_argument("id", type=int)
+    p.add_argument("status")
+    p.set_defaults(func=cmd_set_status)
+
+    p = sub.add_parser("add-subscriber", help="add or replace a subscriber")
+    p.add_argument("login")
+    p.add_argument("--name", required=True)
+    p.add_argument("--area", required=True)
+    p.add_argument("--phone")
+    p.add_argument("--address")
+    p.add_argument("--unpaid", action="store_true", help="this month's fee is not paid")
+    p.add_argument("--line", default="ok", choices=["ok", "cable_cut", "link_down"])
+    p.set_defaults(func=cmd_add_subscriber)
+
+    p = sub.add_parser("import-subscribers", help="import subscribers from CSV")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_subscribers)
+
+    p = sub.add_parser("line", help="set a subscriber's line status")
+    p.add_argument("login")
+    p.add_argument("status", choices=["ok", "cable_cut", "link_down"])
+    p.set_defaults(func=cmd_line)
+
+    p = sub.add_parser("outage", help="declare an outage for an area")
+    p.add_argument("area")
+    p.add_argument("--until", help="expected end: ISO time (Astana) or +4h / +90m")
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_outage)
+
+    p = sub.add_parser("clear-outage", help="mark an outage as cleared")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_clear_outage)
+
+    p = sub.add_parser("deliver-handoffs", help="re-send undelivered hand-offs to the contact centre webhook")
+    p.set_defaults(func=cmd_deliver_handoffs)
+
+    p = sub.add_parser(
+        "purge", help="delete conversations and personal data older than the retention period (docs/privacy.md)",
+        description="Deletes whole conversations whose last event is older than N days, and older receipts "
+                    "(files too), consents and closed callbacks; closed refunds, investigations, tickets and "
+                    "hand-offs older than N days keep ids, amounts, dates and statuses but lose names, phones, "
+                    "e-mails, receipts and summaries. Open requests are never touched. One transaction.")
+    p.add_argument("--older-than-days", type=int, metavar="N", help="default: DANA_RETENTION_DAYS (90)")
+    p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("export-subscriber", help="everything held about one subscriber, as JSON")
+    p.add_argument("login")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export_subscriber)
+
+    p = sub.add_parser(
+        "erase-subscriber", help="erase one subscriber's personal data (docs/privacy.md)",
+        description="Deletes the conversations linked to LOGIN (by its requests or by mentioning it), their "
+                    "receipts (files too), callbacks and consents; anonymises hand-offs and the subscriber's "
+                    "requests (ids, amounts, dates, statuses stay); erases the subscriber's name, phone and "
+                    "address but keeps the row (the login is the billing contract). Asks first unless --yes.")
+    p.add_argument("login")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_erase_subscriber)
+
+    p = sub.add_parser(
+        "export-misses", help="messages Dana did not understand well, as NLU YAML to label (docs/nlu-misses.md)",
+        description="Customer messages since --since whose intent was nlu_fallback or below "
+                    "LIMITS.nlu_review_confidence, personal data replaced by stand-ins, duplicates merged, "
+                    "grouped under the intent Dana guessed. Label them, then scripts/add_nlu_examples.py.")
+    p.add_argument("--since", type=_ago, metavar="TIME", help="ISO time (Astana) or +Nd / +Nh back (default: +7d)")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N examples, the most frequent")
+    p.add_argument("--out", metavar="FILE", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export_misses)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Back-office tables. Timestamps are timezone-aware; SQLite keeps them as
+UTC text, so values read back are normalised through ``aware()``."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+
+from bot.office.db import Base
+
+
+class AwareDateTime(TypeDecorator):
+    """Stores UTC, returns aware datetimes on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to an aware column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    login = Column(String(20), primary_key=True)
+    full_name = Column(String(200), nullable=False)
+    contact_phone = Column(String(16))
+    area = Column(String(120), nullable=False)  # outage zone, e.g. "Almaty, Bostandyk"
+    address = Column(String(255))
+    equipment = Column(String(255))
+    balance = Column(Integer, nullable=False, default=0)  # tenge
+    fee_paid = Column(Boolean, nullable=False, default=True)  # this month's fee
+    line_status = Column(String(16), nullable=False, default="ok")  # ok|cable_cut|link_down
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+
+    id = Column(Integer, primary_key=True)
+    area = Column(String(120), nullable=False, index=True)
+    started_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    expected_end = Column(AwareDateTime)
+    cleared_at = Column(AwareDateTime)
+    note = Column(Text, nullable=False, default="")
+
+
+class TechnicianTicket(Base):
+    __tablename__ = "technician_tickets"
+
+    id = Column(Integer, primary_key=True)
+    login = Column(String(20), ForeignKey("subscribers.login"), nullable=False, index=True)
+    problem = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False, default="open")  # open|scheduled|resolved|cancelled
+    contact_phone = Column(String(16))
+    channel = Column(String(32), nullable=False, default="rest")
+    language = Column(String(2), nullable=False, default="kk")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    callback_due = Column(AwareDateTime, nullable=False)
+    visit_due = Column(AwareDateTime, nullable=False)
+    resolve_due = Column(AwareDateTime, nullable=False)
+
+
+class Handoff(Base):
+    """A conversation handed to a live operator, with the context they need."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    language = Column(String(2), nullable=False)
+    intent = Column(String(64))
+    reason = Column(String(32), nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    channel = Column(String(32))
+    context = Column(Text)  # JSON sent to the contact centre (bot/office/handoff_delivery.py)
+    delivered_at = Column(AwareDateTime)
+    delivery_attempts = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    purpose = Column(String(64), nullable=False)
+    granted = Column(Boolean, nullable=False)
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class RefundRequest(Base):
+    """A payment made to a wrong login, to be moved to the right one."""
+
+    __tablename__ = "refund_requests"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    right_login = Column(String(20), nullable=False)
+    wrong_login = Column(String(20), nullable=False)
+    amount = Column(Integer, nullable=False)
+    payment_date = Column(Date, nullable=False)
+    payer_name = Column(String(200), nullable=False)
+    contact_phone = Column(String(16), nullable=False)
+    email = Column(String(200))
+    receipt_required = Column(Boolean, nullable=False)
+    receipt_reason = Column(String(64))
+    receipt_path = Column(String(255))
+    status = Column(String(16), nullable=False, default="open")
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    # How the two logins' owners' names compared (bot/office/name_match.py reason:
+    # exact, order, transliteration, patronymic_missing, typo, different_surname, …);
+    # None when a login has no subscriber. Added later: nullable, so init_db adds it.
+    owners_names = Column(String(64))
+    # «HH:MM» when the customer said it with the date (added later: nullable).
+    payment_time = Column(String(5))
+
+
+class PaymentInvestigation(Base):
+    """A payment to the right login that has not arrived after 24 hours."""
+
+    __tablename__ = "payment_investigations"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    login = Column(String(20), nullable=False)
+    payment_date = Column(Date, nullable=False)
+    amount = Column(Integer, nullable=False)
+    partner = Column(String(120), nullable=False)
+    contact_phone = Column(String(16), nullable=False)
+    receipt_path = Column(String(255))
+    status = Column(String(16), nullable=False, default="open")
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    answer_due = Column(AwareDateTime, nullable=False)
+    # «HH:MM» when the customer said it with the date (added later: nullable).
+    payment_time = Column(String(5))
+
+
+class CallbackRequest(Base):
+    __tablename__ = "callback_requests"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    phone = Column(String(16), nullable=False)
+    topic = Column(String(255), nullable=False, default="")
+    language = Column(String(2), nullable=False)
+    status = Column(String(16), nullable=False, default="open")
+    channel = Column(String(32), nullable=False, default="rest")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class Receipt(Base):
+    """A payment receipt a customer sent as a photo or file on a channel that
+    carries attachments. Linked to the conversation's latest refund or
+    payment investigation, or kept until one is filed."""
+
+    __tablename__ = "receipts"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    request_kind = Column(String(16))  # refund | investigation | None (not yet filed)
+    request_id = Column(Integer)
+    path = Column(String(255), nullable=False)
+    mime = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,179 @@
+"""Rasa's SQL tracker store, made to ride out a database restart.
+
+Plugged in through ``endpoints.yml: tracker_store: type: bot.server.tracker_store.DanaTrackerStore``
+(same URL as the back office). Three differences from Rasa's ``SQLTrackerStore``:
+
+* Connections are checked before use (``pool_pre_ping``), so the pooled
+  connections a PostgreSQL restart left dead are replaced instead of failing
+  the next customers' turns.
+* Loading and saving a conversation are retried on connection errors for up
+  to ``LIMITS.database_retry_seconds`` (a restart takes a few seconds), without
+  blocking the event loop. Only then does the error reach the message guard,
+  which tells the customer to write again; the slots they gave are still in
+  the database.
+* Rasa wraps every tracker store in ``FailSafeTrackerStore``, which on a
+  database error answers from an empty in-memory tracker: a customer in the
+  middle of a refund form would be greeted as a stranger and the turn saved
+  nowhere. Importing this module makes Rasa's agent use this store unwrapped
+  (the module is imported when Rasa reads endpoints.yml, before the agent).
+
+Loading and saving run as two prepared SQLAlchemy Core statements on pooled
+connections, in place of Rasa's ORM session, per-event INSERTs and row count:
+they were a third of the server's CPU per message (README «Load benchmark»),
+on SQLite also one new connection per query (SQLAlchemy 1.4 pools no file
+connections), and a turn's commit is not flushed to disk by itself
+(``_no_fsync_per_turn``). Same table, same rows, same "events of the latest
+session" as Rasa's store (tests compare the two). Saving appends the events added since
+the tracker was loaded; a tracker this store did not load (a new one), or a
+retried save, counts the stored rows first, as Rasa does.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, TypeVar
+
+import sqlalchemy as sa
+from rasa.core import agent as rasa_agent
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import QueuePool
+
+from bot.config import LIMITS
+from bot.office.db import database_unavailable
+from bot.server.speedups import encode_json
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# Attribute set on a tracker: how many of its events are already stored.
+_STORED = "_dana_stored_events"
+async def retry_on_disconnect(operation: Callable[[int], Awaitable[T]], what: str,
+                              seconds: Optional[float] = None) -> T:
+    """Run ``operation(attempt)``; on a lost database connection wait and try
+    again until ``seconds`` have passed, then re-raise."""
+    budget = LIMITS.database_retry_seconds if seconds is None else seconds
+    deadline = time.monotonic() + budget
+    delay, attempt = 0.2, 0
+    while True:
+        try:
+            return await operation(attempt)
+        except sa_exc.SQLAlchemyError as error:
+            if not database_unavailable(error) or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database unavailable while %s (attempt %s): %s; retrying",
+                           what, attempt + 1, type(error).__name__)
+        await asyncio.sleep(delay)
+        delay, attempt = min(delay * 2, 2.0), attempt + 1
+
+
+def _engine(url: Any) -> sa.engine.Engine:
+    if url.get_backend_name() == "sqlite":
+        # A local file cannot restart under us: no ping. Pooled connections
+        # (the server uses them from its one event-loop thread).
+        engine = sa.create_engine(url, poolclass=QueuePool, pool_size=5, max_overflow=10,
+                                  connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _no_fsync_per_turn)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+
+
+def _no_fsync_per_turn(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with synchronous=NORMAL on this store's connections: a turn's commit
+    is not flushed to disk on its own (an fsync blocked the event loop on every
+    message, 4 % of its CPU). A crash of the server loses nothing; a power cut
+    may lose the last turns' events, unless a back-office commit (bot/office/db.py:
+    FULL, which flushes the whole log) came after them — tickets, refunds and
+    consents stay durable."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _event_row(sender_id: Text, event: Event) -> Dict[Text, Any]:
+    """The row Rasa's SQLTrackerStore.save writes for an event. The JSON is
+    ujson's, as for action calls (json.dumps was 2 % of a message's CPU); Rasa
+    reads it back with json.loads, as it reads rows written by json.dumps."""
+    data = event.as_dict()
+    return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"), "data": encode_json(data)}
+
+
+class DanaTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = _engine(url)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        events = self.SQLEvent.__table__
+        sender = sa.bindparam("sender_id")
+        # Rasa's _event_query: the events since the latest session start (or all).
+        session_start = (sa.select(sa.func.max(events.c.timestamp))
+                         .where(events.c.sender_id == sender,
+                                events.c.type_name == SessionStarted.type_name)
+                         .scalar_subquery())
+        latest_session = (events.c.sender_id == sender) & sa.or_(
+            events.c.timestamp >= session_start, session_start.is_(None))
+        self._load_query = sa.select(events.c.data).where(latest_session).order_by(events.c.id)
+        self._count_query = sa.select(sa.func.count(events.c.id)).where(latest_session)
+        self._insert = events.insert()
+
+    # The database work, one transaction each (patched by the retry tests).
+    def _load_events(self, sender_id: Text) -> List[Dict[Text, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._load_query, {"sender_id": sender_id}).scalars().all()
+        return [json.loads(data) for data in rows]
+
+    def _append_events(self, tracker: DialogueStateTracker, stored: Optional[int]) -> None:
+        with self.engine.begin() as connection:
+            if stored is None:
+                stored = connection.execute(self._count_query, {"sender_id": tracker.sender_id}).scalar_one()
+            new = list(tracker.events)[stored:]
+            if new:
+                connection.execute(self._insert, [_event_row(tracker.sender_id, e) for e in new])
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        async def attempt(_: int) -> List[Dict[Text, Any]]:
+            return self._load_events(sender_id)
+
+        events = await retry_on_disconnect(attempt, "loading a conversation")
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        async def attempt(_: int) -> Optional[DialogueStateTracker]:
+            return await SQLTrackerStore.retrieve_full_tracker(self, conversation_id)
+
+        return await retry_on_disconnect(attempt, "loading a conversation")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+
+        async def attempt(number: int) -> None:
+            # A failed attempt may have committed: count what is stored.
+            self._append_events(tracker, None if number else tracker.__dict__.get(_STORED))
+
+        await retry_on_disconnect(attempt, "saving a conversation")
+        setattr(tracker, _STORED, len(tracker.events))
+
+
+def _create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
+    """Rasa's Agent._create_tracker_store, without the fail-safe wrapper for ours."""
+    if isinstance(store, DanaTrackerStore):
+        store.domain = domain
+        return store
+    return _rasa_create_tracker_store(store, domain)
+
+
+_rasa_create_tracker_store = rasa_agent.Agent._create_tracker_store
+rasa_agent.Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]

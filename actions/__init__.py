@@ -1,3 +1,4 @@
-"""Dana's custom actions, grouped by flow. rasa-sdk registers every Action subclass
-defined in the modules imported here."""
-from actions import callbacks, diagnostics, handoff, info, language, payments, refunds, technician  # noqa: F401
+"""Dana's custom actions, one module per flow (docs/flows.md) plus shared helpers.
+rasa-sdk registers every Action subclass defined in the modules imported here."""
+from actions import (callback, diagnostics, general, handoff, payment_check, receipts, refund,  # noqa: F401
+                     technician)

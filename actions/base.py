@@ -59,12 +59,17 @@ def last_topic_intent(tracker: Tracker) -> str | None:
 
 @lru_cache(maxsize=1)
 def faq_answers() -> Dict[str, List[str]]:
-    """intent → responses, read from the one-turn FAQ rules (the single source)."""
-    data = yaml.safe_load((ROOT / "stories" / "rules" / "faq.yml").read_text(encoding="utf-8"))
+    """intent → responses, read from the one-turn FAQ rules (the single source):
+    the rules marked ``metadata: {faq: true}``, each in its flow's file
+    (stories/rules/info.yml holds most)."""
     answers: Dict[str, List[str]] = {}
-    for rule in data.get("rules", []):
-        steps = rule["steps"]
-        answers[steps[0]["intent"]] = [s["action"] for s in steps[1:] if s["action"].startswith("utter_")]
+    for path in sorted((ROOT / "stories" / "rules").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for rule in data.get("rules") or []:
+            if not (rule.get("metadata") or {}).get("faq"):
+                continue
+            steps = rule["steps"]
+            answers[steps[0]["intent"]] = [s["action"] for s in steps[1:] if s["action"].startswith("utter_")]
     return answers
 
 

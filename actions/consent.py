@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import channel_of
 from bot.office.db import new_session
 from bot.office.models import utcnow
-from bot.office.requests import record_consent
+from bot.office.consent import record_consent
 
 
 def validate_consent_answer(value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:

@@ -11,7 +11,7 @@ from actions.base import (channel_of, conversation_language, last_topic_intent, 
                           raise_if_database_down)
 from bot.office import schedule
 from bot.office.handoff_delivery import deliver_in_background
-from bot.office.handoffs import record_handoff
+from bot.office.handoff import record_handoff
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.config import LIMITS
 from bot.office.db import new_session
 from bot.text.parsing.login import find_logins, is_login_shaped
-from bot.office.requests import login_exists
+from bot.office.subscribers import login_exists
 
 
 def _candidate(value: Any, tracker: Tracker) -> str | None:

@@ -1,5 +1,7 @@
-"""Technician visit: after the diagnostics (stories/rules/connectivity.yml), consent
-and a contact phone → a ticket (one per login)."""
+"""Technician visit: after the diagnostics (stories/rules/diagnostics.yml offers it,
+stories/rules/technician.yml takes it), consent and a contact phone → a ticket (one
+per login). And a request's status: the queue, the 27th–4th note, and with a login
+the open ticket's deadlines."""
 from __future__ import annotations
 
 import logging
@@ -22,7 +24,7 @@ from bot.config import ASTANA, POLICY
 from bot.office.db import new_session
 from bot.office.diagnostics import diagnose
 from bot.office.models import utcnow
-from bot.office.tickets import file_ticket
+from bot.office.technician import file_ticket, open_ticket_for
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +96,44 @@ def _next_work_start(now) -> str:
     if local >= start:
         start += timedelta(days=1)
     return start.isoformat()
+
+
+class ActionBillingPeriodNote(Action):
+    """Adds the 27th–4th load note to an answer about waiting, when it applies."""
+
+    def name(self) -> Text:
+        return "action_billing_period_note"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if schedule.in_billing_period(schedule.now_astana().date()):
+            dispatcher.utter_message(response="utter_billing_period_note")
+        return []
+
+
+class ActionTicketStatus(Action):
+    """«When will the technician come?» with a login: the open ticket's deadlines."""
+
+    def name(self) -> Text:
+        return "action_ticket_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        login = tracker.get_slot("login")
+        if not login:
+            dispatcher.utter_message(response="utter_ask_login")
+            return []
+        try:
+            with new_session() as session:
+                ticket = open_ticket_for(session, login)
+                if ticket:
+                    tell_ticket(dispatcher, ticket)
+                else:
+                    dispatcher.utter_message(response="utter_no_open_ticket", login=login)
+        except Exception as error:
+            raise_if_database_down(error)
+            logger.exception("ticket lookup failed")
+            dispatcher.utter_message(response="utter_service_unavailable")
+        return []

@@ -210,7 +210,8 @@ def run_one(name: str, model: str, workers: int, port: int, action_url: str, arg
     (OUT / "credentials.yml").write_text("rest:\n")
     log = open(OUT / f"{model}-{workers}-server.log", "w")
     server = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "-m", str(OUT / f"{model}.tar.gz"), "-p", str(port),
+        # Dana's launcher: with her patches, or Rasa's own code with DANA_RASA_PATCHES=off.
+        [str(VENV_BIN / "python"), "-m", "bot.server", "run", "-m", str(OUT / f"{model}.tar.gz"), "-p", str(port),
          "-i", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", str(OUT / "credentials.yml")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

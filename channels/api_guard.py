@@ -12,9 +12,8 @@ builds the app; ``install()`` replaces that decorator with one that puts a
 body check *inside* Rasa's authentication: a client without the token still
 gets 401 first, an authenticated client with a bad body gets Rasa's own
 ``{"status": "failure", "reason": "BadRequest", "message": …}`` with 400, and
-a good body reaches Rasa's handler unchanged. Channels are imported before
-Rasa builds its app (rasa/core/run.py: ``create_http_input_channels``, then
-``configure_app``), so channels/rest.py installs it on import.
+a good body reaches Rasa's handler unchanged. It is one of the patches
+(bot/server/patches.py), installed before Rasa builds its app.
 """
 from __future__ import annotations
 
@@ -138,16 +137,12 @@ def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
     return check_then_handle
 
 
-def install() -> None:
-    import rasa.server as server
-
-    if getattr(server.requires_auth, "dana_checked", False):
-        return
-    rasa_requires_auth = server.requires_auth
+def checking_requires_auth(rasa_requires_auth: Callable) -> Callable:
+    """rasa.server's ``requires_auth`` with the body check inside it (a patch:
+    bot/server/patches.py)."""
 
     def requires_auth(app: Any, token: Optional[Text] = None) -> Callable[[Callable[..., Any]], Any]:
         authenticate = rasa_requires_auth(app, token)
         return lambda handler: authenticate(_checked(handler))
 
-    requires_auth.dana_checked = True  # type: ignore[attr-defined]
-    server.requires_auth = requires_auth
+    return requires_auth

@@ -37,6 +37,7 @@ from bot.config import LIMITS
 from bot.office.db import new_session
 from bot.office.models import utcnow
 from bot.office.receipts import ReceiptRejected, store_receipt
+from bot.server.nlg import text_outside_a_turn
 from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenger_bodies, tag, whatsapp_bodies
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ _PLATFORMS = {"page": "messenger", "instagram": "instagram"}
 # Meta's ids are 15–20 digits; a longer one (a forged or broken delivery)
 # would not fit the conversation id «<platform>:<id>» and is skipped.
 MAX_USER = LIMITS.max_conversation_id_chars - len("instagram:")
-_UNSUPPORTED = ("Мұндай хабарламаны әзірге түсінбеймін — мәтінмен жазыңызшы.\n"
-                "Такие сообщения я пока не понимаю — напишите текстом, пожалуйста.")
+# A sticker, a voice note, a location …: said in both languages, the channel does
+# not know the customer's (domain/responses/channels.yml).
+UNSUPPORTED = "utter_unsupported_message"
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ class MetaInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("meta_webhook", __name__)
+        text_outside_a_turn(UNSUPPORTED, None)  # reads domain/ now, not in the first chat's turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -262,7 +265,7 @@ class MetaInput(InputChannel):
         async with self.turns.turn(incoming.sender):
             try:
                 if incoming.unsupported:
-                    await self._reply(incoming, [{"text": _UNSUPPORTED}])
+                    await self._reply(incoming, [{"text": text_outside_a_turn(UNSUPPORTED, None)}])
                     return
                 text, metadata = (incoming.text or "")[: LIMITS.max_message_chars], None
                 if incoming.media:

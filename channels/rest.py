@@ -24,12 +24,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.config import LIMITS
-from channels import api_guard
 
 logger = logging.getLogger(__name__)
-
-# Rasa builds its HTTP API after importing the channels; its bodies get checked too.
-api_guard.install()
 
 MAX_SENDER = LIMITS.max_conversation_id_chars
 EXPECTED = 'expected a JSON object {"sender": "<id>", "message": "<text>"}'

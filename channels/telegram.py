@@ -42,6 +42,7 @@ from bot.config import LIMITS
 from bot.office.db import new_session
 from bot.office.models import utcnow
 from bot.office.receipts import ReceiptRejected, store_receipt
+from bot.server.nlg import text_outside_a_turn
 from channels.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
 # Telegram's client language → Dana's; anything else starts in Kazakh.
 _LANGUAGES = {"ru": "ru", "kk": "kk", "be": "ru", "uk": "ru"}
-_UNSUPPORTED = ("Дауыстық хабар мен стикерді әзірге түсінбеймін — мәтінмен жазыңызшы.\n"
-                "Голосовые сообщения и стикеры я пока не понимаю — напишите текстом, пожалуйста.")
+# Neither text nor a receipt (a voice message, a sticker …): said in both languages,
+# the channel does not know the customer's (domain/responses/channels.yml).
+UNSUPPORTED = "utter_unsupported_voice_or_sticker"
 
 
 def make_bot(token: Text, api_url: Text) -> Bot:
@@ -158,6 +160,7 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
+        text_outside_a_turn(UNSUPPORTED, None)  # reads domain/ now, not in the first chat's turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -225,7 +228,7 @@ class TelegramInput(InputChannel):
         elif message.caption:
             await on_new_message(self._user_message(message.caption, chat_id))
         else:
-            await self.bot.send_message(chat_id, _UNSUPPORTED)
+            await self.bot.send_message(chat_id, text_outside_a_turn(UNSUPPORTED, None))
 
     async def _receipt(self, message: Message, chat_id: Text) -> Dict[Text, Any]:
         """Download, check and store the file; what happened goes to Dana."""

@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
 from bot.log_privacy import mask  # noqa: F401 — one masking module for every log line
+from bot.server.nlg import text_outside_a_turn
 from channels.speech import speakable
 
 logger = logging.getLogger(__name__)
@@ -33,24 +34,19 @@ MAX_TEXT = 5_000
 MAX_ID = LIMITS.max_conversation_id_chars - len(CHANNEL) - 1  # the conversation is «voice:<call_id>»
 QUEUE_PREFIX = "home_internet_"
 
-# Said by the channel itself: nothing was recognised, so Dana has nothing to answer.
-NOT_HEARD = {
-    "ru": "Не расслышала, повторите, пожалуйста.",
-    "kk": "Кешіріңіз, естімей қалдым. Қайталап айтыңызшы.",
-}
-# Dana itself failed: the caller goes to an operator rather than hear silence.
-FAILED = {
-    "ru": "Извините, у меня техническая заминка. Соединяю с оператором.",
-    "kk": "Кешіріңіз, техникалық ақау болды. Операторға қосамын.",
-}
-
-
-# Said instead of Dana's chat hand-off text («an operator will answer here»):
+# What the channel says by itself (domain/responses/channels.yml, voice variations):
+# nothing was recognised, so Dana has nothing to answer;
+NOT_HEARD = "utter_voice_not_heard"
+# Dana itself failed: the caller goes to an operator rather than hear silence;
+FAILED = "utter_voice_failed"
+# said instead of Dana's chat hand-off text («an operator will answer here»):
 # the caller is already on the line and is being put through.
-TRANSFERRING = {
-    "ru": "Соединяю вас с оператором, оставайтесь на линии. Всё, что вы рассказали, оператор уже видит.",
-    "kk": "Сізді операторға қосып жатырмын, күте тұрыңыз. Айтқандарыңыздың бәрін оператор көріп отыр.",
-}
+TRANSFERRING = "utter_voice_transferring"
+
+
+def say(response: Text, language: Optional[str]) -> str:
+    """A response's voice variation; with no language, the Kazakh and the Russian one."""
+    return text_outside_a_turn(response, language, channel=CHANNEL)
 
 
 class BadRequest(ValueError):
@@ -122,7 +118,7 @@ def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optiona
         queue_language = handoff.get("language") if handoff.get("language") in LANGUAGES else (language or "kk")
         reply["action"] = "transfer"
         reply["transfer"] = {"queue": QUEUE_PREFIX + queue_language, "context": handoff}
-        reply["messages"] = [{"text": TRANSFERRING[queue_language]}]
+        reply["messages"] = [{"text": say(TRANSFERRING, queue_language)}]
     return reply
 
 
@@ -165,6 +161,7 @@ class VoiceGatewayInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("voice_webhook", __name__)
+        say(NOT_HEARD, None)  # reads domain/ now, not during a caller's first turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -194,8 +191,8 @@ class VoiceGatewayInput(InputChannel):
         else:
             text = call["text"].strip()
             if not text:
-                said = NOT_HEARD[language] if language else f"{NOT_HEARD['kk']} {NOT_HEARD['ru']}"
-                return {"call_id": call_id, "messages": [{"text": said}], "action": "continue"}
+                return {"call_id": call_id, "messages": [{"text": say(NOT_HEARD, language)}],
+                        "action": "continue"}
         collector = VoiceOutput()
         try:
             await on_new_message(UserMessage(text, collector, f"{CHANNEL}:{call_id}",
@@ -203,7 +200,7 @@ class VoiceGatewayInput(InputChannel):
         except Exception:  # the caller must never hear silence: hand over instead
             logger.exception("voice turn failed (call %s)", call_id)
             lang = language or "kk"
-            return {"call_id": call_id, "messages": [{"text": FAILED[lang]}], "action": "transfer",
+            return {"call_id": call_id, "messages": [{"text": say(FAILED, lang)}], "action": "transfer",
                     "transfer": {"queue": QUEUE_PREFIX + lang,
                                  "context": {"language": lang, "reason": "bot_error", "intent": None}}}
         return build_reply(call_id, collector.messages, language)

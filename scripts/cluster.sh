@@ -118,7 +118,7 @@ start() {
       if running "$name"; then wait_healthy "$name" 240; return 0; fi
       DANA_DATABASE_URL="$(database_url)" DANA_LOCK_STORE=redis SANIC_WORKERS=1 \
         ACTION_SERVER_URL="http://127.0.0.1:$DANA_ACTIONS_PORT/webhook" \
-        spawn "$name" "$VENV/bin/rasa" run --enable-api --auth-token "$(api_token)" \
+        spawn "$name" "$PY" -m bot.server run --enable-api --auth-token "$(api_token)" \
           -i 127.0.0.1 -p "$(port_of "$name")" -m models/dana.tar.gz \
           --endpoints endpoints.yml --credentials credentials.yml --cors "*"
       wait_healthy "$name" 240 ;;

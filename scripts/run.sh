@@ -3,15 +3,17 @@
 # (REST webhook + HTTP API), then a terminal chat. Ctrl-D or Ctrl-C stops all.
 # DANA_NO_CHAT=1 keeps the servers in the foreground without the chat.
 source "$(dirname "$0")/env.sh"
-# Rasa's HTTP API can read and change every conversation: beyond this machine
-# it is only served with a token.
-auth=()
-if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
-  auth=(--auth-token "$RASA_AUTH_TOKEN")
-elif ! is_loopback "$DANA_HOST"; then
-  echo "DANA_HOST=$DANA_HOST is reachable from other machines: set RASA_AUTH_TOKEN (a long random string) to protect Rasa's HTTP API" >&2
-  exit 2
+# Rasa's HTTP API can read and change every conversation, and a conversation
+# holds personal data: it is always served with a token, loopback too —
+# RASA_AUTH_TOKEN, or one generated once into var/api-token (only its owner reads it).
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  if [ ! -s "$ROOT/var/api-token" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_' >"$ROOT/var/api-token")
+  fi
+  RASA_AUTH_TOKEN="$(cat "$ROOT/var/api-token")"
+  echo "==> Rasa's HTTP API token: var/api-token (set RASA_AUTH_TOKEN to choose one)"
 fi
+auth=(--auth-token "$RASA_AUTH_TOKEN")
 
 "$ROOT/scripts/setup.sh"
 
@@ -32,7 +34,7 @@ echo "==> action server on :$ACTION_PORT"
 "$VENV/bin/rasa" run actions --actions actions --port "$ACTION_PORT" >"$LOGS/actions.log" 2>&1 &
 pids+=($!)
 echo "==> Rasa server on $DANA_HOST:$RASA_PORT"
-"$VENV/bin/rasa" run --enable-api "${auth[@]}" -i "$DANA_HOST" -p "$RASA_PORT" \
+"$PY" -m bot.server run --enable-api "${auth[@]}" -i "$DANA_HOST" -p "$RASA_PORT" \
   -m models/dana.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
   --cors "*" >"$LOGS/rasa.log" 2>&1 &
 pids+=($!)

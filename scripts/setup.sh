@@ -30,8 +30,14 @@ fingerprint="$(find config.yml domain nlu stories bot/text/language bot/text/par
 if [ ! -f models/dana.tar.gz ] || [ "$(cat models/.fingerprint 2>/dev/null)" != "$fingerprint" ]; then
   echo "==> training the model (about a minute)"
   start=$(date +%s)
-  "$VENV/bin/rasa" train --domain domain --data nlu stories --config config.yml \
-    --out models --fixed-model-name dana --quiet
+  # Rasa and TensorFlow print pages of warnings while training: they go to the log.
+  mkdir -p "$ROOT/var/log"
+  if ! "$VENV/bin/rasa" train --domain domain --data nlu stories --config config.yml \
+      --out models --fixed-model-name dana --quiet >"$ROOT/var/log/train.log" 2>&1; then
+    tail -20 "$ROOT/var/log/train.log" >&2
+    echo "training failed; the whole output is in var/log/train.log" >&2
+    exit 1
+  fi
   echo "$fingerprint" > models/.fingerprint
   echo "    trained in $(( $(date +%s) - start )) s"
 else

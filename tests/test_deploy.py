@@ -112,9 +112,8 @@ def rasa_needs() -> set[str]:
     return (config_vars() | {"RASA_AUTH_TOKEN"} | code_env_reads("channels", "bot")) - DEFAULTS_ARE_FINE
 
 
-# bot/ modules only the Rasa server runs (installed by its NLG): what they read
-# is not the action server's business.
-RASA_SERVER_ONLY = ("bot/server/rate_limit.py", "bot/server/message_guard.py", "bot/server/admission.py", "bot/server/tracker_store.py")
+# bot/server/ runs only inside the Rasa server: what it reads is not the action server's business.
+RASA_SERVER_ONLY = tuple(str(p.relative_to(ROOT)) for p in (ROOT / "bot" / "server").rglob("*.py"))
 RASA_SERVER_SETTINGS = {"DANA_RATE_LIMIT"}  # in bot/config.py, used by the message guard only
 
 
@@ -138,7 +137,7 @@ def run_sh_command(marker: str) -> list[str]:
 def expected_server_flags() -> dict[str, str | None]:
     """run.sh's Rasa server flags: literal values must match; ${…} values are
     per-machine (-i: a container listens on all interfaces; -p: the contract)."""
-    words = run_sh_command('rasa" run --enable-api')
+    words = run_sh_command('bot.server run --enable-api')
     auth = next(a for a in re.findall(r"auth=\((.*)\)", read("scripts/run.sh")) if a)
     words = [w for word in words for w in (shell_words(auth) if word == "${auth[@]}" else [word])]
     flags, i = {}, words.index("run") + 1
@@ -153,6 +152,7 @@ def expected_server_flags() -> dict[str, str | None]:
 
 
 def check_server_command(words: list[str], where: str, token_ref: str) -> None:
+    words = words[words.index("run"):]  # after the launcher (python -m bot.server)
     for flag, value in expected_server_flags().items():
         assert flag in words, f"{where}: Rasa server command lacks {flag} (scripts/run.sh has it)"
         if value is not None:
@@ -325,7 +325,8 @@ def test_dockerfile_builds_what_the_scripts_build():
     assert "\nFROM python:3.10-slim" in text, "deploy/Dockerfile: the base is not python:3.10-slim"
     assert "pip install -r requirements.txt -c constraints.txt" in final, "Dockerfile: not the pinned install"
     def train_words(text: str) -> list[str]:
-        return shell_words(re.search(r"rasa\"? (train (?:\\\n|[^\n])*)", text).group(1).split("&&")[0])[1:]
+        words = shell_words(re.search(r"rasa\"? (train (?:\\\n|[^\n])*)", text).group(1).split("&&")[0])[1:]
+        return [w for w in words if not w.startswith((">", "2>")) and w not in ("2>&1;", "then")]
     train, got = train_words(read("scripts/setup.sh")), train_words(final)
     assert got == train, f"Dockerfile trains with {got}, scripts/setup.sh with {train}"
     users = re.findall(r"^USER (\S+)", final, re.M)

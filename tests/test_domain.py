@@ -7,7 +7,7 @@ import yaml
 from bot.config import LIMITS, response_placeholders
 from bot.text.kazakh import CASES as KAZAKH_CASES
 from bot.server.nlg import TERM_PREFIX, term_response
-from bot.office.refunds import RECEIPT_REASONS
+from bot.office.refund import RECEIPT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # The operator's intent contract, copied into the repo: a clone needs nothing beside it.
@@ -117,7 +117,7 @@ def test_fallback_threshold_matches_config():
 def test_operator_is_offered_after_the_configured_number_of_misses():
     """The fallback rules encode LIMITS.fallbacks_before_operator: misses
     before the operator offer = utter_default turns + the offering miss."""
-    rules = yaml.safe_load((ROOT / "stories" / "rules" / "fallback.yml").read_text())["rules"]
+    rules = yaml.safe_load((ROOT / "stories" / "rules" / "handoff.yml").read_text())["rules"]
     offer = next(r for r in rules if r["steps"][-1].get("action") == "utter_offer_human")
     misses = sum(1 for step in offer["steps"] if step.get("intent") == "nlu_fallback")
     defaults_before = sum(1 for step in offer["steps"] if step.get("action") == "utter_default")
@@ -137,11 +137,11 @@ def test_every_utterance_in_rules_exists(domain):
 def _code_responses() -> set[str]:
     names = set()
     # bot/: responses said without the tracker (bot/server/message_guard.py, bot/server/resilience.py)
-    for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "bot").rglob("*.py")]:
+    for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "bot").rglob("*.py"), *(ROOT / "channels").rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'"(utter_[a-z_]+)"', text))
-    # actions/refunds.py says f"utter_receipt_reason_{reason}" for each reason bot/office/refunds.py gives
-    # actions/topics.py says f"utter_term_topic_{intent}" for the topics a long message raised
+    # actions/refund.py says f"utter_receipt_reason_{reason}" for each reason bot/office/refund.py gives
+    # actions/general.py says f"utter_term_topic_{intent}" for the topics a long message raised
     return (names | {f"utter_receipt_reason_{r}" for r in RECEIPT_REASONS}
             | {f"utter_term_topic_{intent}" for intent in CONTRACT_INTENTS})
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.office.models import Outage, Subscriber, TechnicianTicket
-from bot.office.tickets import open_ticket_for
+from bot.office.technician import open_ticket_for
 
 LINE_FAULTS = ("cable_cut", "link_down")
 

@@ -1,6 +1,6 @@
 """Telling the contact centre about a hand-off: a signed, retried webhook.
 
-The action server records the hand-off first (bot/office/handoffs.py), answers the
+The action server records the hand-off first (bot/office/handoff.py), answers the
 customer, and only then delivers in the background, so a slow or failing
 contact-centre system never delays the customer's reply. A hand-off that
 could not be delivered stays undelivered in the database: the admin CLI lists

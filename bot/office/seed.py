@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.office.models import Outage, Subscriber, utcnow
-from bot.office.tickets import file_ticket
+from bot.office.technician import file_ticket
 
 OUTAGE_AREA = "Астана, Есіл ауданы"
 DEMO_SUBSCRIBERS = [

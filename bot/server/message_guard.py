@@ -111,8 +111,7 @@ def guard(original: Callable, limiter: Optional[Any],
     return guarded_handle_message
 
 
-def install() -> None:
-    if getattr(Agent.handle_message, "_dana_guard", False):
-        return
-    Agent.handle_message = guard(Agent.handle_message, rate_limit.from_environment(),  # type: ignore[method-assign]
-                                 admission.from_environment())
+def guarded(original: Callable) -> Callable:
+    """``Agent.handle_message`` behind the limits configured in the environment
+    (a patch: bot/server/patches.py)."""
+    return guard(original, rate_limit.from_environment(), admission.from_environment())

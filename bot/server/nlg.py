@@ -37,7 +37,6 @@ from rasa.core.nlg.interpolator import interpolate_text
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.text import formats, kazakh, spoken
-from bot.server import message_guard, resilience, speedups
 from bot.config import response_placeholders
 
 logger = logging.getLogger(__name__)
@@ -150,9 +149,6 @@ class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
         self.placeholders = response_placeholders()
-        resilience.install()
-        message_guard.install()
-        speedups.install()
 
     async def generate(
         self,

@@ -12,17 +12,28 @@ delete the lock the other has just queued on (its message then fails with
 key (WATCH/MULTI/EXEC) and starts again if another server changed it in
 between. Reading a lock and the lock format stay Rasa's.
 
-Installed by bot/server/resilience.py, whose Redis retries repeat a transaction
-that lost its connection (a transaction either ran whole or not at all).
+``DanaRedisLockStore`` is Rasa's lock store extension point, named in
+endpoints.yml (``DANA_LOCK_STORE=redis`` → scripts/env.sh). It also rides out a
+Redis restart: Rasa's store fails every turn on the first connection error;
+here the whole lock step is repeated for up to ``LIMITS.lock_store_retry_seconds``
+with ``asyncio.sleep`` between tries, so the server's other conversations go on
+meanwhile (a transaction either ran whole or not at all, so repeating one is safe).
 """
 from __future__ import annotations
 
+import asyncio
+import os
 import json
 import logging
-from typing import Any, Callable, Text, Tuple
+import time
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable, Optional, Text, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.config import LIMITS
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +98,61 @@ def cleanup(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> 
     self._dana_change_lock(conversation_id, finish)
 
 
-ATOMIC = {"issue_ticket": issue_ticket, "update_lock": update_lock,
-          "finish_serving": finish_serving, "cleanup": cleanup}
+def _redis_down(error: BaseException) -> bool:
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return isinstance(error, (ConnectionError, TimeoutError)) or isinstance(
+        error.__cause__, (ConnectionError, TimeoutError))
 
 
-def install(retrying: Callable[[Callable], Callable] = lambda method: method) -> None:
-    """Put the atomic methods on RedisLockStore; each transaction is run through
-    ``retrying`` (bot/server/resilience.py: repeated while Redis restarts)."""
-    if getattr(RedisLockStore, "_dana_change_lock", None):
-        return
-    RedisLockStore._dana_change_lock = retrying(change_lock)  # type: ignore[attr-defined]
-    for name, method in ATOMIC.items():
-        setattr(RedisLockStore, name, method)
+class DanaRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store, every change atomic, riding out a Redis restart."""
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+        if endpoint_config is not None:  # as Rasa creates a lock store named by its class
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
+        super().__init__(**kwargs)
+
+    def _dana_change_lock(self, conversation_id: Text, change: Change, create: bool = False) -> Any:
+        return change_lock(self, conversation_id, change, create)
+
+    issue_ticket = issue_ticket
+    update_lock = update_lock
+    finish_serving = finish_serving
+    cleanup = cleanup
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncIterator[TicketLock]:
+        """Rasa's ``LockStore.lock``, each Redis step repeated while Redis is down."""
+        ticket = await self._retrying(self.issue_ticket, conversation_id, lock_lifetime)
+        try:
+            yield await self._retrying(self._acquire_lock, conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            await self._retrying(self.cleanup, conversation_id, ticket)
+
+    async def _retrying(self, step: Callable[..., Any], *args: Any) -> Any:
+        deadline = time.monotonic() + LIMITS.lock_store_retry_seconds
+        delay = 0.1
+        while True:
+            try:
+                result = step(*args)
+                return await result if asyncio.iscoroutine(result) else result
+            except Exception as error:
+                if not _redis_down(error) or time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("lock store unavailable (%s); retrying", type(error).__name__)
+                await asyncio.sleep(delay)  # the event loop serves other conversations meanwhile
+                delay = min(delay * 2, 1.0)
+
+
+class DanaLockStore:
+    """The lock store endpoints.yml names: Dana's Redis store when several servers
+    share conversations (``DANA_LOCK_STORE=redis``), else Rasa's in-memory one."""
+
+    def __new__(cls, endpoint_config: Optional[EndpointConfig] = None) -> Any:  # type: ignore[misc]
+        from rasa.core.lock_store import InMemoryLockStore
+
+        if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() == "redis":
+            return DanaRedisLockStore(endpoint_config)
+        return InMemoryLockStore()

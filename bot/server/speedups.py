@@ -427,18 +427,3 @@ def _copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
 # The ``copy`` module as those four modules see it.
 copy_for_debug_logs = types.SimpleNamespace(**{**vars(copy), "deepcopy": _deepcopy_for_log})
 DEBUG_LOG_COPIERS = (rasa_processor, rasa_memoization, rasa_rule_policy, rasa_forms)
-
-
-def install() -> None:
-    for module in DEBUG_LOG_COPIERS:
-        module.copy = copy_for_debug_logs  # type: ignore[attr-defined]
-    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
-    Slot.__copy__ = _copy_slot  # type: ignore[attr-defined]
-    RemoteAction.__init__ = _remote_action_init  # type: ignore[method-assign]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
-    rasa_processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
-    Agent.load_model = _load_model_then_freeze  # type: ignore[method-assign]
-    Domain.is_empty = _domain_is_empty  # type: ignore[method-assign]
-    TrackerFeaturizer._create_states = staticmethod(_create_states)  # type: ignore[method-assign]
-    DialogueStateTracker.copy = _copy_tracker  # type: ignore[method-assign]

@@ -14,8 +14,8 @@ Plugged in through ``endpoints.yml: tracker_store: type: bot.server.tracker_stor
 * Rasa wraps every tracker store in ``FailSafeTrackerStore``, which on a
   database error answers from an empty in-memory tracker: a customer in the
   middle of a refund form would be greeted as a stranger and the turn saved
-  nowhere. Importing this module makes Rasa's agent use this store unwrapped
-  (the module is imported when Rasa reads endpoints.yml, before the agent).
+  nowhere. A patch (``unwrapped``, bot/server/patches.py) makes Rasa's agent
+  use this store as it is.
 
 Loading and saving run as two prepared SQLAlchemy Core statements on pooled
 connections, in place of Rasa's ORM session, per-event INSERTs and row count:
@@ -36,7 +36,6 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, TypeVar
 
 import sqlalchemy as sa
-from rasa.core import agent as rasa_agent
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -167,13 +166,15 @@ class DanaTrackerStore(SQLTrackerStore):
         setattr(tracker, _STORED, len(tracker.events))
 
 
-def _create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
-    """Rasa's Agent._create_tracker_store, without the fail-safe wrapper for ours."""
-    if isinstance(store, DanaTrackerStore):
-        store.domain = domain
-        return store
-    return _rasa_create_tracker_store(store, domain)
+def unwrapped(original: Callable) -> Any:
+    """Rasa's ``Agent._create_tracker_store`` without the fail-safe wrapper for
+    Dana's store (a patch: bot/server/patches.py)."""
+    rasa_create = original
 
+    def create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
+        if isinstance(store, DanaTrackerStore):
+            store.domain = domain
+            return store
+        return rasa_create(store, domain)
 
-_rasa_create_tracker_store = rasa_agent.Agent._create_tracker_store
-rasa_agent.Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
+    return staticmethod(create_tracker_store)

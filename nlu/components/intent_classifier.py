@@ -24,7 +24,7 @@ dead line that mentions paying through Kaspi reads as a payment question with
 certainty; sentence by sentence, most of it is about the line. When no topic
 leads clearly (``main_complaint_confidence``) but several were found, the
 intent is ``choose_topic`` and the ranking holds them: Dana asks which one
-(actions/topics.py) instead of guessing or asking to rephrase the whole story.
+(actions/general.py) instead of guessing or asking to rephrase the whole story.
 """
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ from rasa.core.channels import CollectingOutputChannel
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.callbacks import ValidateCallbackForm
-from actions.payments import ValidateInvestigationForm
+from actions.callback import ValidateCallbackForm
+from actions.payment_check import ValidateInvestigationForm
 from actions.phone import PROBLEM_RESPONSES
-from actions.refunds import ValidateWrongPaymentForm
+from actions.refund import ValidateWrongPaymentForm
 from actions.technician import ValidateTechnicianForm
 from bot.text.language.detect import detect_language
 from bot.server.nlg import DanaNaturalLanguageGenerator

@@ -104,7 +104,7 @@ def dana(standin, tmp_path_factory):
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port), "--debug"],
         cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     server = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "-m", str(MODEL), "-p", str(rasa_port), "-i", "127.0.0.1",
+        [str(BIN / "python"), "-m", "bot.server", "run", "--enable-api", "--auth-token", API_TOKEN, "-m", str(MODEL), "-p", str(rasa_port), "-i", "127.0.0.1",
          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
          "--debug"],  # debug logs in every end-to-end test: tests/channels/test_log_privacy.py reads them
         cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)

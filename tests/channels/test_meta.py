@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Tuple
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import LIMITS
@@ -231,6 +232,20 @@ def test_whatsapp_button_reply_sends_its_payload(dana, standin):
     answers = customer.send(customer.delivery(type="interactive", interactive={
         "type": "button_reply", "button_reply": {"id": "/deny", "title": "Жоқ"}}))
     assert answers
+
+
+@pytest.mark.parametrize("platform", ["whatsapp", "messenger"])
+def test_a_sticker_is_answered_in_both_languages(dana, standin, platform):
+    """utter_unsupported_message (domain/responses/channels.yml): the chat variations,
+    Kazakh then Russian; the channel does not know the language."""
+    customer = Customer(dana, standin, platform)
+    if platform == "whatsapp":
+        delivery = customer.delivery(type="sticker", sticker={"id": f"st{next(_ids)}", "mime_type": "image/webp"})
+    else:
+        delivery = customer.delivery(attachments=[{"type": "audio", "payload": {"url": standin.url + "/a.mp4"}}])
+    assert said(customer.send(delivery)) == (
+        "Мұндай хабарламаны әзірге түсінбеймін — мәтінмен жазыңызшы.\n"
+        "Такие сообщения я пока не понимаю — напишите текстом, пожалуйста.")
 
 
 def test_whatsapp_image_is_stored_as_a_receipt(dana, standin):

@@ -177,6 +177,18 @@ def test_a_replayed_update_is_answered_once(dana, standin):
     assert len(chat.messages()) == 1
 
 
+def test_a_voice_message_is_answered_in_both_languages(dana, standin):
+    """utter_unsupported_voice_or_sticker (domain/responses/channels.yml): the chat
+    variations, Kazakh then Russian; the channel does not know the language."""
+    chat = Chat(dana, standin, "ru")
+    answer = chat.update(message={"message_id": next(_ids), "date": int(time.time()),
+                                  "chat": {"id": chat.id, "type": "private"}, "from": chat.user,
+                                  "voice": {"file_id": f"v{chat.id}", "file_unique_id": "v", "duration": 3}})
+    assert texts(answer) == ("Дауыстық хабар мен стикерді әзірге түсінбеймін — мәтінмен жазыңызшы.\n"
+                             "Голосовые сообщения и стикеры я пока не понимаю — напишите текстом, пожалуйста.")
+    assert not answer[-1].get("reply_markup")
+
+
 @pytest.mark.parametrize("size", [10, 4096, 4097, 9000])
 def test_long_answers_are_split_under_telegrams_limit(size):
     body = ("Сөз " * size)[:size]

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import LIMITS
-from channels.voice import TRANSFERRING, BadRequest, VoiceGatewayInput, build_reply, mask, parse_body
+from bot.server.nlg import text_outside_a_turn
+from channels.voice import FAILED, NOT_HEARD, TRANSFERRING, BadRequest, VoiceGatewayInput, build_reply, mask, parse_body
 from tests.channels.conftest import VOICE_TOKEN
 
 _calls = itertools.count(1)
@@ -93,8 +94,10 @@ def test_build_reply_transfers_on_handoff():
                "collected": {}, "summary": "", "handoff_id": 7, "after_hours": False}
     reply = build_reply("c1", [{"recipient_id": "voice:c1", "text": "Операторға қосамын 👩‍💼"},
                                {"recipient_id": "voice:c1", "custom": {"handoff": handoff}}], "ru")
-    assert reply == {"call_id": "c1", "messages": [{"text": TRANSFERRING["kk"]}], "action": "transfer",
+    said = text_outside_a_turn(TRANSFERRING, "kk", channel="voice")
+    assert reply == {"call_id": "c1", "messages": [{"text": said}], "action": "transfer",
                      "transfer": {"queue": "home_internet_kk", "context": handoff}}
+    assert said.startswith("Сізді операторға қосып жатырмын, күте тұрыңыз."), said
 
 
 def test_answer_without_rasa():
@@ -115,6 +118,29 @@ def test_answer_without_rasa():
     assert answer(channel, "bearer t0k", body) == (200, {"call_id": "c1", "action": "hangup", "messages": []})
     status, reply = answer(channel, "Bearer t0k", b'{"call_id": "c1", "text": ""}')
     assert status == 200 and reply["action"] == "continue" and "Қайталап" in reply["messages"][0]["text"]
+
+
+def test_what_the_channel_says_itself_comes_from_the_domains_voice_variations():
+    """utter_voice_* in domain/responses/channels.yml; no IVR language: Kazakh, then Russian."""
+    async def fails(_message):
+        raise RuntimeError("Dana is down")
+
+    async def must_not_run(_message):
+        raise AssertionError("Rasa must not be called")
+
+    channel = VoiceGatewayInput("t0k")
+    silence = {"call_id": "c2", "event": "message", "language": None, "caller": None, "text": "  "}
+    reply = asyncio.run(channel.handle(silence, must_not_run))
+    assert reply["messages"] == [{"text": "Кешіріңіз, естімей қалдым. Қайталап айтыңызшы.\n"
+                                          "Не расслышала, повторите, пожалуйста."}]
+    reply = asyncio.run(channel.handle({**silence, "language": "kk"}, must_not_run))
+    assert reply["messages"] == [{"text": text_outside_a_turn(NOT_HEARD, "kk", channel="voice")}]
+
+    for language, queue in (("ru", "ru"), (None, "kk")):
+        reply = asyncio.run(channel.handle({**silence, "language": language, "text": "алло"}, fails))
+        assert reply["action"] == "transfer" and reply["transfer"]["queue"] == "home_internet_" + queue
+        assert reply["messages"] == [{"text": text_outside_a_turn(FAILED, queue, channel="voice")}]
+    assert reply["messages"][0]["text"] == "Кешіріңіз, техникалық ақау болды. Операторға қосамын."
 
 
 def test_mask():

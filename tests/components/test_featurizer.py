@@ -28,8 +28,8 @@ def trained(tmp_path_factory):
     storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
     context = ExecutionContext(GraphSchema({}), "test")
     tokenizer = FoldingTokenizer.create(FoldingTokenizer.get_default_config(), storage, Resource("tok"), context)
-    data = load_data(str(ROOT / "nlu" / "ru" / "connectivity.yml"))
-    data = data.merge(load_data(str(ROOT / "nlu" / "kk" / "connectivity.yml")))
+    data = load_data(str(ROOT / "nlu" / "ru" / "diagnostics.yml"))
+    data = data.merge(load_data(str(ROOT / "nlu" / "kk" / "diagnostics.yml")))
     tokenizer.process_training_data(data)
     pairs = []
     for number, settings in enumerate([{"analyzer": "word", "min_ngram": 1, "max_ngram": 2},

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.config import POLICY
-from bot.office.refunds import claim_deadline, differing_digits, in_time, names_match, receipt_decision
+from bot.office.refund import claim_deadline, differing_digits, in_time, names_match, receipt_decision
 
 LOGIN = st.text(string.digits, min_size=6, max_size=12)
 AMOUNT = st.integers(min_value=1, max_value=10 * POLICY.receipt_amount_threshold)

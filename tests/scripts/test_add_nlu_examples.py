@@ -39,7 +39,7 @@ nlu:
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     (tmp_path / "nlu" / "kk").mkdir(parents=True)
-    (tmp_path / "nlu" / "kk" / "connectivity.yml").write_text(TOPIC)
+    (tmp_path / "nlu" / "kk" / "diagnostics.yml").write_text(TOPIC)
     (tmp_path / "tests" / "nlu" / "kk").mkdir(parents=True)
     (tmp_path / "tests" / "nlu" / "kk" / "held.yml").write_text(HELD)
     (tmp_path / "new.yml").write_text(NEW)
@@ -51,7 +51,7 @@ def test_examples_join_their_intent_and_held_out_or_known_texts_are_skipped(repo
     monkeypatch.setattr(sys, "argv", ["add", str(repo / "new.yml"), "--lang", "kk"])
     assert add.main() == 0
     assert "added 2, skipped 2" in capsys.readouterr().out
-    topic = load_data(str(repo / "nlu" / "kk" / "connectivity.yml"))
+    topic = load_data(str(repo / "nlu" / "kk" / "diagnostics.yml"))
     down = [m.get("text") for m in topic.intent_examples if m.get("intent") == "internet_down"]
     assert down == ["интернет жоқ", "ғаламтор жоқ, логин 0851234567"]
     assert [m.get("text") for m in topic.intent_examples if m.get("intent") == "greet"] == ["сәлем"]

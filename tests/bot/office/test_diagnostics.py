@@ -6,7 +6,7 @@ from bot.office.db import new_session
 from bot.office.diagnostics import diagnose
 from bot.office.models import utcnow
 from bot.office.seed import seed
-from bot.office.tickets import deadlines, file_ticket
+from bot.office.technician import deadlines, file_ticket
 
 
 @pytest.fixture

@@ -6,16 +6,12 @@ import pytest
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
 
-from bot.server import resilience
-
-
-@pytest.fixture(autouse=True)
-def rasa_server_patches():
-    resilience.install()  # what every Rasa server installs at start-up
+from bot.server.redis_locks import DanaRedisLockStore
 
 
 def server(port: int) -> RedisLockStore:
-    return RedisLockStore(host="127.0.0.1", port=port, socket_timeout=2)
+    """What endpoints.yml gives every Rasa server with DANA_LOCK_STORE=redis."""
+    return DanaRedisLockStore(host="127.0.0.1", port=port, socket_timeout=2)
 
 
 def test_servers_queuing_at_the_same_moment_get_different_tickets(redis_port):

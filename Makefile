@@ -1,7 +1,7 @@
 # Dana — make help lists the targets. The two that matter: make run, make test.
 # Recipes source scripts/env.sh, which is bash (BASH_SOURCE, pipefail): /bin/sh is dash here.
 SHELL := /bin/bash
-.PHONY: help run serve test setup train validate test-stories nlu-eval unit compare compare-deps compare-langid export-misses bench soak cluster cluster-down cluster-status clean
+.PHONY: help run serve test setup train validate lint test-stories nlu-eval unit compare compare-deps compare-langid export-misses bench soak cluster cluster-down cluster-status clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ train:  ## force retraining
 
 validate:  ## rasa data validate
 	@. scripts/env.sh && .venv/bin/rasa data validate --domain domain --data nlu stories
+
+lint:  ## ruff (lint, format check) and mypy on bot/ actions/ channels/ nlu/ (also in make test)
+	@.venv/bin/ruff check bot actions channels nlu && .venv/bin/ruff format --check bot actions channels nlu && .venv/bin/mypy
 
 nlu-eval:  ## held-out NLU figures (intents, out of scope, entities, language id)
 	@. scripts/env.sh && .venv/bin/python -m bench.eval_nlu --model models/dana.tar.gz

@@ -2,6 +2,7 @@
 
 No I/O at import time: database sessions are opened per call.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.login import offers_caller_login
+from actions.receipts import acknowledge_receipt
 from bot.config import DEFAULT_LANGUAGE, LANGUAGES, ROOT
 from bot.office.db import database_unavailable
 from bot.project_domain import project_domain_dict
@@ -22,8 +24,20 @@ from bot.project_domain import project_domain_dict
 logger = logging.getLogger(__name__)
 
 # Intents that say what the conversation is about (not yes/no/data).
-_NON_TOPIC = {"affirm", "deny", "inform", "greet", "thank", "goodbye", "nlu_fallback", "choose_topic",
-              "request_human", "switch_language", "bot_challenge", "out_of_scope"}
+_NON_TOPIC = {
+    "affirm",
+    "deny",
+    "inform",
+    "greet",
+    "thank",
+    "goodbye",
+    "nlu_fallback",
+    "choose_topic",
+    "request_human",
+    "switch_language",
+    "bot_challenge",
+    "out_of_scope",
+}
 
 
 def raise_if_database_down(error: Exception) -> None:
@@ -37,10 +51,6 @@ def raise_if_database_down(error: Exception) -> None:
 def conversation_language(tracker: Tracker) -> str:
     language = tracker.get_slot("language")
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def channel_of(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "rest"
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -95,8 +105,9 @@ class DanaFormValidator(FormValidationAction, ABC):
     answers_no = ("consent", "email")
     free_text = ("callback_topic",)  # any words are the answer here
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         # Rasa sends no domain (endpoints.yml: enable_selective_domain, and
         # send_domain: false on each validate_ action, which Rasa would otherwise
         # send the whole domain, 66 KB a call); validators need their forms'
@@ -109,8 +120,6 @@ class DanaFormValidator(FormValidationAction, ABC):
             return [SlotSet(requested, None)]
         if requested and intent == "send_receipt":
             # A photo sent while Dana asks something else: keep it, say so, ask again.
-            from actions.receipts import acknowledge_receipt  # receipts imports this module
-
             acknowledge_receipt(dispatcher, tracker)
             return [SlotSet(requested, None)]
         if requested and requested not in self.free_text and intent in faq_answers():
@@ -122,6 +131,5 @@ class DanaFormValidator(FormValidationAction, ABC):
             return [SlotSet("login", None), SlotSet("caller_login_declined", True)]
         if requested and intent == "deny" and requested not in self.answers_no:
             dispatcher.utter_message(response="utter_form_cancelled")
-            return [SlotSet(requested, None), SlotSet("requested_slot", None),
-                    SlotSet("form_cancelled", True)]
+            return [SlotSet(requested, None), SlotSet("requested_slot", None), SlotSet("form_cancelled", True)]
         return await super().run(dispatcher, tracker, domain)

@@ -1,4 +1,5 @@
 """Callback requests: only 09:00–22:00 Astana time; phone and topic are recorded."""
+
 from __future__ import annotations
 
 import logging
@@ -9,15 +10,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, conversation_language, raise_if_database_down
+from actions.base import DanaFormValidator, conversation_language, raise_if_database_down
 from actions.consent import validate_consent_answer
+from actions.conversation import channel_of
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.phone import validate_phone_answer
 from bot.office import schedule
+from bot.office.callback import file_callback
 from bot.office.db import new_session
 from bot.office.models import utcnow
-from bot.office.callback import file_callback
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +30,9 @@ class ActionCallbackWindow(Action):
     def name(self) -> Text:
         return "action_callback_window"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         if schedule.in_callback_window(schedule.now_astana()):
             dispatcher.utter_message(response="utter_request_callback")
             return [SlotSet("callback_open", True)]
@@ -56,24 +59,30 @@ class ActionFileCallback(Action):
     def name(self) -> Text:
         return "action_file_callback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         go, events = await ready_to_file(dispatcher, tracker, "callback")
         events.append(SlotSet("callback_open", None))
         if not go:
             return events
         try:
             with new_session() as session, session.begin():
-                row = file_callback(session, conversation_id=tracker.sender_id,
-                                    phone=tracker.get_slot("phone_number"),
-                                    topic=tracker.get_slot("callback_topic") or "",
-                                    language=conversation_language(tracker), channel=channel_of(tracker),
-                                    now=utcnow())
+                row = file_callback(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    phone=tracker.get_slot("phone_number"),
+                    topic=tracker.get_slot("callback_topic") or "",
+                    language=conversation_language(tracker),
+                    channel=channel_of(tracker),
+                    now=utcnow(),
+                )
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("filing a callback failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return events + await hand_off(dispatcher, tracker, "callback_failed")
-        dispatcher.utter_message(response="utter_callback_created", callback_id=str(row.id),
-                                 phone_number=tracker.get_slot("phone_number"))
+        dispatcher.utter_message(
+            response="utter_callback_created", callback_id=str(row.id), phone_number=tracker.get_slot("phone_number")
+        )
         return events

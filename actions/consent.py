@@ -4,6 +4,7 @@ collects (utter_ask_<form>_consent names it), recorded when the flow ends.
 A yes given for a technician visit (a phone number) does not cover a refund
 (name, phone, e-mail, a receipt): after each filing the answer is forgotten, so
 the next flow asks for its own data."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -12,10 +13,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import channel_of
+from actions.conversation import channel_of
+from bot.office.consent import record_consent
 from bot.office.db import new_session
 from bot.office.models import utcnow
-from bot.office.consent import record_consent
 
 
 def validate_consent_answer(value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
@@ -31,6 +32,12 @@ def settle_consent(tracker: Tracker, purpose: str) -> List[Dict[Text, Any]]:
     if answer is None:
         return []
     with new_session() as session, session.begin():
-        record_consent(session, conversation_id=tracker.sender_id, purpose=purpose,
-                       granted=bool(answer), channel=channel_of(tracker), now=utcnow())
+        record_consent(
+            session,
+            conversation_id=tracker.sender_id,
+            purpose=purpose,
+            granted=bool(answer),
+            channel=channel_of(tracker),
+            now=utcnow(),
+        )
     return [SlotSet("consent", None)]

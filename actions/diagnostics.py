@@ -2,6 +2,7 @@
 
 Order from the FAQ: active outage → open ticket → line fault → nothing found.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,20 +27,24 @@ class ValidateDiagnosticsForm(DanaFormValidator):
     def name(self) -> Text:
         return "validate_diagnostics_form"
 
-    def validate_login(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> Dict[Text, Any]:
+    def validate_login(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return validate_login_answer(value, dispatcher, tracker)
 
 
-def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists",
-                **extra: str) -> None:
+def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter_ticket_exists", **extra: str) -> None:
     """Facts only: the status code and ISO times. The NLG (bot/server/nlg.py) says the
     status in the customer's language (utter_term_ticket_status_<code>) and the
     times as they read them, in Astana time."""
     dispatcher.utter_message(
-        response=response, ticket_id=str(ticket.id), ticket_status=ticket.status,
-        callback_due=ticket.callback_due.isoformat(), visit_due=ticket.visit_due.isoformat(),
-        resolve_due=ticket.resolve_due.isoformat(), **extra,
+        response=response,
+        ticket_id=str(ticket.id),
+        ticket_status=ticket.status,
+        callback_due=ticket.callback_due.isoformat(),
+        visit_due=ticket.visit_due.isoformat(),
+        resolve_due=ticket.resolve_due.isoformat(),
+        **extra,
     )
 
 
@@ -57,8 +62,9 @@ class ActionRunDiagnostics(Action):
     def name(self) -> Text:
         return "action_run_diagnostics"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot("form_cancelled"):
             return [SlotSet("form_cancelled", None), SlotSet("diagnosis", "cancelled")]
         if tracker.get_slot("login_failed") or not tracker.get_slot("login"):
@@ -89,8 +95,9 @@ class ActionCheckFee(Action):
     def name(self) -> Text:
         return "action_check_fee"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         try:
             with new_session() as session:
                 found = diagnose(session, tracker.get_slot("login"), utcnow())

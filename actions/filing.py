@@ -1,4 +1,5 @@
 """What every submit action checks before it files anything."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Tuple
@@ -11,8 +12,9 @@ from actions.consent import settle_consent
 from actions.handoff import hand_off
 
 
-async def ready_to_file(dispatcher: CollectingDispatcher, tracker: Tracker,
-                        purpose: str) -> Tuple[bool, List[Dict[Text, Any]]]:
+async def ready_to_file(
+    dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str
+) -> Tuple[bool, List[Dict[Text, Any]]]:
     """(go ahead?, events so far): a cancelled form files nothing, a login that
     could not be found goes to an operator, and consent is recorded first."""
     if tracker.get_slot("form_cancelled"):

@@ -14,6 +14,7 @@ ranks the topics it found. Each becomes a button whose payload is that topic's
 intent, so the choice starts its flow as if the customer had said only that.
 The buttons' words are the domain's ``utter_term_topic_<intent>``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -48,8 +49,9 @@ class ActionChooseTopic(Action):
     def name(self) -> Text:
         return "action_choose_topic"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         language = conversation_language(tracker)
         domain = domain or project_domain_dict()  # Rasa does not send it (endpoints.yml)
         buttons = []
@@ -85,10 +87,14 @@ class ActionLanguageSwitched(Action):
             SlotSet("pending_intent", None),
             SlotSet("pending_text", None),
             ActionExecuted("action_listen"),
-            UserUttered(text or "", parse_data={
-                "text": text or "",
-                "intent": {"name": intent, "confidence": 1.0},
-                "intent_ranking": [{"name": intent, "confidence": 1.0}],
-                "entities": [],
-            }, input_channel=tracker.get_latest_input_channel()),
+            UserUttered(
+                text or "",
+                parse_data={
+                    "text": text or "",
+                    "intent": {"name": intent, "confidence": 1.0},
+                    "intent_ranking": [{"name": intent, "confidence": 1.0}],
+                    "entities": [],
+                },
+                input_channel=tracker.get_latest_input_channel(),
+            ),
         ]

@@ -1,4 +1,5 @@
 """Hand a conversation to a live operator, with the context they need."""
+
 from __future__ import annotations
 
 import logging
@@ -7,17 +8,29 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import (channel_of, conversation_language, last_topic_intent, latest_intent,
-                          raise_if_database_down)
+from actions.base import conversation_language, last_topic_intent, latest_intent, raise_if_database_down
+from actions.conversation import channel_of
 from bot.office import schedule
-from bot.office.handoff_delivery import deliver_in_background
 from bot.office.handoff import record_handoff
+from bot.office.handoff_delivery import deliver_in_background
 
 logger = logging.getLogger(__name__)
 
 # What an operator needs to continue without asking again.
-CONTEXT_SLOTS = ("login", "phone_number", "right_login", "wrong_login", "amount", "payment_date", "payment_time",
-                 "full_name", "email", "partner_name", "callback_topic", "diagnosis")
+CONTEXT_SLOTS = (
+    "login",
+    "phone_number",
+    "right_login",
+    "wrong_login",
+    "amount",
+    "payment_date",
+    "payment_time",
+    "full_name",
+    "email",
+    "partner_name",
+    "callback_topic",
+    "diagnosis",
+)
 
 
 def summary_of(tracker: Tracker) -> str:
@@ -46,8 +59,14 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
     context.update(conversation_id=tracker.sender_id, channel=channel_of(tracker))
     try:
         context["handoff_id"] = record_handoff(
-            conversation_id=tracker.sender_id, language=context["language"], intent=context["intent"],
-            reason=reason, summary=context["summary"], channel=context["channel"], context=context)
+            conversation_id=tracker.sender_id,
+            language=context["language"],
+            intent=context["intent"],
+            reason=reason,
+            summary=context["summary"],
+            channel=context["channel"],
+            context=context,
+        )
     except Exception as error:  # the customer still hears what happens next
         raise_if_database_down(error)
         logger.exception("could not record a hand-off")
@@ -63,7 +82,8 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         reason = "requested" if latest_intent(tracker) == "request_human" else "fallback"
         return await hand_off(dispatcher, tracker, reason)

@@ -1,4 +1,5 @@
 """Asking for a Home Internet login: shape check, lookup, three strikes."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Text
@@ -8,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS
 from bot.office.db import new_session
-from bot.text.parsing.login import find_logins, is_login_shaped
 from bot.office.subscribers import login_exists
+from bot.text.parsing.login import find_logins, is_login_shaped
 
 
 def _candidate(value: Any, tracker: Tracker) -> str | None:
@@ -38,8 +39,11 @@ def caller_login(tracker: Tracker) -> str | None:
 
 def offers_caller_login(tracker: Tracker) -> bool:
     """Dana's open login question is «is it <caller login>?»."""
-    return (tracker.get_slot("requested_slot") == "login" and caller_login(tracker) is not None
-            and not tracker.get_slot("login_attempts"))
+    return (
+        tracker.get_slot("requested_slot") == "login"
+        and caller_login(tracker) is not None
+        and not tracker.get_slot("login_attempts")
+    )
 
 
 class ActionAskLogin(Action):
@@ -57,8 +61,9 @@ class ActionAskLogin(Action):
         return []
 
 
-def validate_login_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          slot: str = "login", must_exist: bool = True) -> Dict[Text, Any]:
+def validate_login_answer(
+    value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str = "login", must_exist: bool = True
+) -> Dict[Text, Any]:
     """Slots to set for an answer to «what is your login?».
 
     An unknown or malformed login is a strike; after LIMITS.login_attempts the

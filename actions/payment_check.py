@@ -1,4 +1,5 @@
 """Payment not credited: after 24 hours, a payment investigation (answer in 3 days)."""
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, raise_if_database_down
+from actions.base import DanaFormValidator, raise_if_database_down
 from actions.consent import validate_consent_answer
+from actions.conversation import channel_of
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
@@ -20,8 +22,8 @@ from actions.phone import validate_phone_answer
 from bot.config import ATTACHMENT_CHANNELS
 from bot.office.db import new_session
 from bot.office.models import utcnow
-from bot.office.receipts import attach_pending
 from bot.office.payment_check import file_investigation
+from bot.office.receipts import attach_pending
 
 logger = logging.getLogger(__name__)
 
@@ -53,19 +55,26 @@ class ActionFileInvestigation(Action):
     def name(self) -> Text:
         return "action_file_investigation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         go, events = await ready_to_file(dispatcher, tracker, "payment_investigation")
         if not go:
             return events
         try:
             with new_session() as session, session.begin():
                 row = file_investigation(
-                    session, conversation_id=tracker.sender_id, login=tracker.get_slot("login"),
+                    session,
+                    conversation_id=tracker.sender_id,
+                    login=tracker.get_slot("login"),
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
-                    amount=int(tracker.get_slot("amount")), partner=tracker.get_slot("partner_name"),
-                    contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker), now=utcnow(),
-                    payment_time=tracker.get_slot("payment_time"))
+                    amount=int(tracker.get_slot("amount")),
+                    partner=tracker.get_slot("partner_name"),
+                    contact_phone=tracker.get_slot("phone_number"),
+                    channel=channel_of(tracker),
+                    now=utcnow(),
+                    payment_time=tracker.get_slot("payment_time"),
+                )
                 attached = attach_pending(session, tracker.sender_id, "investigation", row.id)
         except Exception as error:
             raise_if_database_down(error)

@@ -1,4 +1,5 @@
 """Answers about a payment: amount, date, payer's name, e-mail, partner."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ from bot.text.parsing.amount import parse_amount
 from bot.text.parsing.dates import parse_payment_date, parse_payment_time, today_astana
 from bot.text.parsing.email import find_emails
 from bot.text.parsing.names import clean_full_name
-
 
 # «не 12000, а 5000», «12 мың емес, 5 мың», «вместо 12000 — 5000»: of two values
 # the one said last is meant.

@@ -8,6 +8,7 @@ customer in their language. Without metadata the customer only typed «I sent
 the receipt»: Dana asks for the file where files can be sent, and explains
 where to bring it elsewhere.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -16,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import channel_of
+from actions.conversation import channel_of
 from bot.config import ATTACHMENT_CHANNELS
 
 
@@ -48,7 +49,8 @@ class ActionReceiptReceived(Action):
     def name(self) -> Text:
         return "action_receipt_received"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         acknowledge_receipt(dispatcher, tracker)
         return []

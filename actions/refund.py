@@ -1,4 +1,5 @@
 """Payment to a wrong login: collect, check the 30-day window, decide on the receipt, file."""
+
 from __future__ import annotations
 
 import logging
@@ -10,19 +11,25 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, raise_if_database_down
+from actions.base import DanaFormValidator, raise_if_database_down
 from actions.consent import validate_consent_answer
+from actions.conversation import channel_of
 from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
-from actions.payment_data import validate_amount_answer, validate_date_answer, validate_email_answer, validate_name_answer
+from actions.payment_data import (
+    validate_amount_answer,
+    validate_date_answer,
+    validate_email_answer,
+    validate_name_answer,
+)
 from actions.phone import validate_phone_answer
 from bot.config import ATTACHMENT_CHANNELS
 from bot.office.db import new_session
 from bot.office.models import utcnow
 from bot.office.receipts import attach_pending
-from bot.text.parsing.dates import today_astana
 from bot.office.refund import file_refund, in_time
+from bot.text.parsing.dates import today_astana
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +73,9 @@ class ActionSubmitRefund(Action):
     def name(self) -> Text:
         return "action_submit_refund"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot("refund_expired"):
             return [SlotSet("refund_expired", None)]
         go, events = await ready_to_file(dispatcher, tracker, "wrong_payment_refund")
@@ -77,13 +85,19 @@ class ActionSubmitRefund(Action):
         try:
             with new_session() as session, session.begin():
                 refund, decision = file_refund(
-                    session, conversation_id=tracker.sender_id,
-                    right_login=tracker.get_slot("right_login"), wrong_login=tracker.get_slot("wrong_login"),
+                    session,
+                    conversation_id=tracker.sender_id,
+                    right_login=tracker.get_slot("right_login"),
+                    wrong_login=tracker.get_slot("wrong_login"),
                     amount=int(tracker.get_slot("amount")),
                     payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
-                    payer_name=tracker.get_slot("full_name"), contact_phone=tracker.get_slot("phone_number"),
-                    email=None if email in (None, "-") else email, channel=channel_of(tracker), now=utcnow(),
-                    payment_time=tracker.get_slot("payment_time"))
+                    payer_name=tracker.get_slot("full_name"),
+                    contact_phone=tracker.get_slot("phone_number"),
+                    email=None if email in (None, "-") else email,
+                    channel=channel_of(tracker),
+                    now=utcnow(),
+                    payment_time=tracker.get_slot("payment_time"),
+                )
                 attached = attach_pending(session, tracker.sender_id, "refund", refund.id)
         except Exception as error:
             raise_if_database_down(error)

@@ -2,6 +2,7 @@
 stories/rules/technician.yml takes it), consent and a contact phone → a ticket (one
 per login). And a request's status: the queue, the 27th–4th note, and with a login
 the open ticket's deadlines."""
+
 from __future__ import annotations
 
 import logging
@@ -12,15 +13,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, channel_of, conversation_language, last_topic_intent, raise_if_database_down
+from actions.base import DanaFormValidator, conversation_language, last_topic_intent, raise_if_database_down
 from actions.consent import validate_consent_answer
-from actions.filing import ready_to_file
+from actions.conversation import channel_of
 from actions.diagnostics import tell_outage, tell_ticket
+from actions.filing import ready_to_file
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
 from actions.phone import validate_phone_answer
-from bot.office import schedule
 from bot.config import ASTANA, POLICY
+from bot.office import schedule
 from bot.office.db import new_session
 from bot.office.diagnostics import diagnose
 from bot.office.models import utcnow
@@ -49,8 +51,9 @@ class ActionFileTicket(Action):
     def name(self) -> Text:
         return "action_file_ticket"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         go, events = await ready_to_file(dispatcher, tracker, "technician_visit")
         if not go:
             return events
@@ -66,16 +69,22 @@ class ActionFileTicket(Action):
                     dispatcher.utter_message(response="utter_fee_unpaid")
                     return events
                 ticket, created = file_ticket(
-                    session, login=login, problem=last_topic_intent(tracker) or "request_technician",
-                    contact_phone=tracker.get_slot("phone_number"), channel=channel_of(tracker),
-                    language=conversation_language(tracker), now=now)
+                    session,
+                    login=login,
+                    problem=last_topic_intent(tracker) or "request_technician",
+                    contact_phone=tracker.get_slot("phone_number"),
+                    channel=channel_of(tracker),
+                    language=conversation_language(tracker),
+                    now=now,
+                )
                 if not created:
                     tell_ticket(dispatcher, ticket, "utter_ticket_exists")
                 elif schedule.technicians_working(now):
                     tell_ticket(dispatcher, ticket, "utter_ticket_created")
                 else:  # one message: «within 2 hours» would not hold before 09:00
-                    tell_ticket(dispatcher, ticket, "utter_ticket_created_after_hours",
-                                callback_from=_next_work_start(now))
+                    tell_ticket(
+                        dispatcher, ticket, "utter_ticket_created_after_hours", callback_from=_next_work_start(now)
+                    )
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("filing a technician visit failed")

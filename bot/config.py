@@ -5,6 +5,7 @@ Responses reference them as placeholders (``{support_phone}`` …) which the
 NLG fills from ``response_placeholders()``; actions and services import them
 from here. Deployment settings come from environment variables only.
 """
+
 from __future__ import annotations
 
 import os
@@ -98,14 +99,10 @@ class Settings:
     """Deployment settings, read from the environment once."""
 
     database_url: str = field(
-        default_factory=lambda: os.environ.get(
-            "DANA_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'dana.db'}"
-        )
+        default_factory=lambda: os.environ.get("DANA_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'dana.db'}")
     )
     rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
-    action_port: int = field(
-        default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055"))
-    )
+    action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
     log_level: str = field(default_factory=lambda: os.environ.get("DANA_LOG_LEVEL", "INFO"))
     # Conversations and personal data older than this are purged (python -m bot purge).
     retention_days: int = field(default_factory=lambda: int(os.environ.get("DANA_RETENTION_DAYS", "90")))

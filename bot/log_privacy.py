@@ -15,6 +15,7 @@ server so tags match across them), ``‹text 23 chars›`` for what a customer o
 Dana said (free text may hold names that no pattern can recognise). Intent,
 action and slot names, ticket numbers, HTTP statuses stay readable.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,7 @@ import logging
 import os
 import re
 import sys
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 # Slots, entities and payload fields that hold personal data (domain/*.yml,
 # channel payloads), by the kind of token that replaces them.
@@ -37,10 +38,21 @@ _KINDS = {
 }
 PERSONAL_KEYS = {key: kind for kind, keys in _KINDS.items() for key in keys}
 # Keys whose value is free text someone typed or Dana said: only its length is kept.
-TEXT_KEYS = frozenset({
-    "text", "user_text", "parse_data_text", "response_text", "message_text", "user_message",
-    "body", "caption", "utterance", "transcript", "callback_topic",
-})
+TEXT_KEYS = frozenset(
+    {
+        "text",
+        "user_text",
+        "parse_data_text",
+        "response_text",
+        "message_text",
+        "user_message",
+        "body",
+        "caption",
+        "utterance",
+        "transcript",
+        "callback_topic",
+    }
+)
 # Environment variables holding secrets: their values never reach a log.
 _SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY)", re.IGNORECASE)
 _MIN_SECRET = 6
@@ -63,8 +75,7 @@ def _names_a_key(text: str) -> bool:
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # KZ numbers as people write them: +7 701 123 45 67, 8(701)1234567,
 # 8-701-123-45-67, 77011234567, 7011234567 …
-_PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+\s?7|7|8)[\s-]?\(?|\()?[67]\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}(?!\w)")
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+\s?7|7|8)[\s-]?\(?|\()?[67]\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}(?!\w)")
 _SHA256 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 _DEMO_LOGIN = re.compile(r"(?<![\w.-])0\d{7,11}(?![\w-]|\.\d)")
 # Any other login-like token: 6–20 letters/digits with at least 5 digits.
@@ -85,9 +96,10 @@ _ENTITY_IN_EVENT = re.compile(r"(?<=[:,] )(?P<v>[^,()]*?) \(Type: (?P<k>\w+), Ro
 _PERSONAL_NAMES = "|".join(sorted(map(re.escape, PERSONAL_KEYS), key=len, reverse=True))
 _NAMED_VALUE = re.compile(
     rf"""["'](?:name|entity)["']:\s*["'](?P<k>{_PERSONAL_NAMES})["'](?P<mid>[^{{}}]*?)["']value["']:\s*"""
-    rf"""(?:{_QUOTED}|(?P<n>[^,}}\s]+))""", re.DOTALL)
-_BOT_UTTERED = re.compile(
-    r"""BotUttered\((?:text: (?P<v1>.*?), data: |'(?P<v2>.*?)', \{)""", re.DOTALL)
+    rf"""(?:{_QUOTED}|(?P<n>[^,}}\s]+))""",
+    re.DOTALL,
+)
+_BOT_UTTERED = re.compile(r"""BotUttered\((?:text: (?P<v1>.*?), data: |'(?P<v2>.*?)', \{)""", re.DOTALL)
 
 _NOT_DIGIT = re.compile(r"\D")
 # Rasa's policy debug lines list past turns: «[state 4] user text: … | previous action …».
@@ -120,8 +132,11 @@ def token(kind: str, value: Any) -> str:
     if kind == "phone":  # the tail only when it is a number, not words a slot picked up
         return f"‹phone …{digits[-2:]}›" if len(digits) >= 7 else f"‹phone, {len(text)} chars›"
     if kind == "login":
-        return f"‹login …{text[-4:]}›" if len(text) > 6 and text.isalnum() and len(digits) >= 5 \
+        return (
+            f"‹login …{text[-4:]}›"
+            if len(text) > 6 and text.isalnum() and len(digits) >= 5
             else f"‹login, {len(text)} chars›"
+        )
     if kind == "id":
         return f"‹id …{text[-2:]}›"
     if kind == "receipt":
@@ -142,11 +157,10 @@ class _Secrets:
 
     @classmethod
     def load(cls, environ: Optional[dict] = None, extra: Iterable[str] = ()) -> None:
-        environ = os.environ if environ is None else environ
-        values = {v for k, v in environ.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET}
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        values = {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET}
         values |= {v for v in extra if v and len(v) >= _MIN_SECRET}
-        cls.pattern = re.compile("|".join(map(re.escape, sorted(values, key=len, reverse=True)))) \
-            if values else None
+        cls.pattern = re.compile("|".join(map(re.escape, sorted(values, key=len, reverse=True)))) if values else None
 
 
 def _free_standing(text: str) -> str:
@@ -170,7 +184,7 @@ def _keyed(match: re.Match, value_group: str = "v") -> str:
     if kind is None or value is None:
         return match.group()
     start, end = match.span(value_group)
-    return match.string[match.start():start] + token(kind, value) + match.string[end:match.end()]
+    return match.string[match.start() : start] + token(kind, value) + match.string[end : match.end()]
 
 
 def _named_value(match: re.Match) -> str:
@@ -185,7 +199,7 @@ def _entities(match: re.Match) -> str:
 def _bot_uttered(match: re.Match) -> str:
     group = "v1" if match.group("v1") is not None else "v2"
     start, end = match.span(group)
-    return match.string[match.start():start] + token("text", match.group(group)) + match.string[end:match.end()]
+    return match.string[match.start() : start] + token("text", match.group(group)) + match.string[end : match.end()]
 
 
 def mask_text(text: str) -> str:
@@ -222,10 +236,11 @@ def mask_text(text: str) -> str:
 
 def _keyed_text(match: re.Match) -> str:
     start, end = match.span("v")
-    return match.string[match.start():start] + token("text", match.group("v")) + match.string[end:match.end()]
+    return match.string[match.start() : start] + token("text", match.group("v")) + match.string[end : match.end()]
 
 
 # --- structlog's JSON lines (Rasa's debug output when stdout is not a terminal)
+
 
 def _mask_json(line: str) -> Optional[str]:
     try:
@@ -243,8 +258,10 @@ def _walk(value: Any, key: Optional[str]) -> Any:
         if owner is None and value.get("event") == "slot":
             owner = value.get("name")
         owner_kind = PERSONAL_KEYS.get(owner) if isinstance(owner, str) else None
-        return {k: (token(owner_kind, v) if owner_kind and k == "value" and v is not None
-                    else _walk(v, k)) for k, v in value.items()}
+        return {
+            k: (token(owner_kind, v) if owner_kind and k == "value" and v is not None else _walk(v, k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_walk(v, key) for v in value]
     if isinstance(value, str):
@@ -258,6 +275,7 @@ def _walk(value: Any, key: Optional[str]) -> Any:
 
 
 # --- installation ------------------------------------------------------------
+
 
 def mask_record(record: logging.LogRecord) -> None:
     """Mask one record in place (message, exception and stack text)."""

@@ -6,6 +6,7 @@ server's form validators (Rasa sends actions no domain: endpoints.yml
 action in domain/) and the message guard's answers for responses added after
 the running model was trained.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -8,6 +8,7 @@ so a database outage makes the cluster report unhealthy without taking every
 server out of rotation (they still answer customers with "write again").
 Nothing personal or secret is in the answer: check names and error types only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,13 +84,17 @@ class HealthInput(InputChannel):
             checks = {"model": model, "database": database, "action_server": action_server}
             lock_store = getattr(agent, "lock_store", None)
             if isinstance(lock_store, RedisLockStore):
+
                 async def redis() -> None:
                     await loop.run_in_executor(_EXECUTOR, lock_store.red.ping)
 
                 checks["lock_store"] = redis
-            results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
+            results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values())), strict=False))
             healthy = all(r["ok"] for r in results.values())
-            return response.json({"status": "ok" if healthy else "unavailable", "checks": results},
-                                 status=200 if healthy else 503, headers={"Cache-Control": "no-store"})
+            return response.json(
+                {"status": "ok" if healthy else "unavailable", "checks": results},
+                status=200 if healthy else 503,
+                headers={"Cache-Control": "no-store"},
+            )
 
         return health

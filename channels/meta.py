@@ -15,6 +15,7 @@ on one webhook, since one Meta app delivers all three with the same signature.
 
 Setting up a page, an Instagram account or a WhatsApp number: docs/channels/meta.md.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -104,9 +105,13 @@ def _messaging(platform: Text, event: Dict[Text, Any]) -> List[Incoming]:
     if quick or message.get("text"):
         return [Incoming(platform, user, key, text=str(quick or message["text"]))]
     attachments = [a for a in _list(message.get("attachments")) if isinstance(a, dict)]
-    files = [str(_dict(a.get("payload")).get("url")) for a in attachments
-             if a.get("type") in ("image", "file") and _dict(a.get("payload")).get("url")
-             and not _dict(a.get("payload")).get("sticker_id")]  # the «like» thumb is an image too
+    files = [
+        str(_dict(a.get("payload")).get("url"))
+        for a in attachments
+        if a.get("type") in ("image", "file")
+        and _dict(a.get("payload")).get("url")
+        and not _dict(a.get("payload")).get("sticker_id")
+    ]  # the «like» thumb is an image too
     if files:  # several photos arrive as one message: each is a receipt
         return [Incoming(platform, user, f"{key}#{i}", media=url) for i, url in enumerate(files)]
     return [Incoming(platform, user, key, unsupported=True)] if attachments else []
@@ -159,7 +164,8 @@ class RecentIds:
     """Message ids seen lately (bounded): Meta re-delivers when unsure."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size, self.ids = size, OrderedDict()
+        self.size = size
+        self.ids: OrderedDict[Text, None] = OrderedDict()
 
     def seen(self, key: Text) -> bool:
         if key in self.ids:
@@ -207,13 +213,24 @@ class MetaInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MetaInput":
         c = {k: str(v or "") for k, v in (credentials or {}).items()}
-        return cls(c.get("app_secret", ""), c.get("verify_token", ""), c.get("page_access_token", ""),
-                   c.get("whatsapp_access_token", ""), c.get("whatsapp_phone_number_id", ""),
-                   c.get("graph_api_url") or DEFAULT_GRAPH_URL)
+        return cls(
+            c.get("app_secret", ""),
+            c.get("verify_token", ""),
+            c.get("page_access_token", ""),
+            c.get("whatsapp_access_token", ""),
+            c.get("whatsapp_phone_number_id", ""),
+            c.get("graph_api_url") or DEFAULT_GRAPH_URL,
+        )
 
-    def __init__(self, app_secret: Text, verify_token: Text, page_access_token: Text = "",
-                 whatsapp_access_token: Text = "", whatsapp_phone_number_id: Text = "",
-                 graph_api_url: Text = DEFAULT_GRAPH_URL) -> None:
+    def __init__(
+        self,
+        app_secret: Text,
+        verify_token: Text,
+        page_access_token: Text = "",
+        whatsapp_access_token: Text = "",
+        whatsapp_phone_number_id: Text = "",
+        graph_api_url: Text = DEFAULT_GRAPH_URL,
+    ) -> None:
         self.app_secret, self.verify_token = app_secret, verify_token
         self.graph = GraphClient(graph_api_url, page_access_token, whatsapp_access_token, whatsapp_phone_number_id)
         self.recent, self.turns = RecentIds(), Turns()
@@ -230,8 +247,11 @@ class MetaInput(InputChannel):
         @hook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             given = request.args.get("hub.verify_token") or ""
-            if (self.verify_token and request.args.get("hub.mode") == "subscribe"
-                    and hmac.compare_digest(given.encode(), self.verify_token.encode())):
+            if (
+                self.verify_token
+                and request.args.get("hub.mode") == "subscribe"
+                and hmac.compare_digest(given.encode(), self.verify_token.encode())
+            ):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.json({"error": "wrong verify token"}, status=403)
 
@@ -272,13 +292,15 @@ class MetaInput(InputChannel):
                     text, receipt = "/send_receipt", await self._receipt(incoming)
                     metadata = {"receipt": receipt} if receipt else None
                 collector = Collector()
-                await on_new_message(UserMessage(text, collector, incoming.sender,
-                                                 input_channel=incoming.platform, metadata=metadata))
+                await on_new_message(
+                    UserMessage(text, collector, incoming.sender, input_channel=incoming.platform, metadata=metadata)
+                )
                 await self._reply(incoming, collector.messages)
             except Exception as error:  # one bad message must not stop the channel
                 # Type only: messages of Rasa's or aiohttp's errors can quote the text or a token.
-                logger.error("%s message for %s failed: %s", incoming.platform, tag(incoming.sender),
-                             type(error).__name__)
+                logger.error(
+                    "%s message for %s failed: %s", incoming.platform, tag(incoming.sender), type(error).__name__
+                )
                 logger.debug("traceback", exc_info=True)
 
     async def _reply(self, incoming: Incoming, messages: List[Dict[Text, Any]]) -> None:
@@ -303,13 +325,15 @@ class MetaInput(InputChannel):
         except TooBig:
             return {"status": "rejected", "reason": "too_big"}
         except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as error:
-            logger.warning("%s attachment for %s not downloaded: %s", incoming.platform,
-                           tag(incoming.sender), type(error).__name__)
+            logger.warning(
+                "%s attachment for %s not downloaded: %s", incoming.platform, tag(incoming.sender), type(error).__name__
+            )
             return None
         try:
             with new_session() as session, session.begin():
-                stored = store_receipt(session, conversation_id=incoming.sender, channel=incoming.platform,
-                                       data=data, now=utcnow())
+                stored = store_receipt(
+                    session, conversation_id=incoming.sender, channel=incoming.platform, data=data, now=utcnow()
+                )
         except ReceiptRejected as rejected:
             return {"status": "rejected", "reason": rejected.reason}
         return {"status": "stored", "request_kind": stored.request_kind, "request_id": stored.request_id}

@@ -4,6 +4,7 @@ and downloading attachments under a size cap.
 
 The body builders are plain functions so they can be tested without a server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,10 @@ def messenger_bodies(platform: Text, psid: Text, message: Dict[Text, Any]) -> Li
     for i, chunk in enumerate(chunks):
         body: Dict[Text, Any] = {"text": chunk}
         if buttons and i == len(chunks) - 1:  # the choice goes under the last part
-            body["quick_replies"] = [{"content_type": "text", "title": short_title(b.get("title")),
-                                      "payload": _payload(b)[:1000]} for b in buttons]
+            body["quick_replies"] = [
+                {"content_type": "text", "title": short_title(b.get("title")), "payload": _payload(b)[:1000]}
+                for b in buttons
+            ]
         bodies.append(wrap(body))
     for kind, url in (("image", message.get("image")), ("file", message.get("attachment"))):
         if url:
@@ -91,14 +94,24 @@ def whatsapp_bodies(wa_id: Text, message: Dict[Text, Any]) -> List[Dict[Text, An
             *more, last = split_text(last, MAX_INTERACTIVE_BODY)
             chunks += more
         bodies += [{**base, "type": "text", "text": {"body": c}} for c in chunks]
-        bodies.append({**base, "type": "interactive", "interactive": {
-            "type": "button", "body": {"text": last},
-            "action": {"buttons": [{"type": "reply", "reply": {"id": _payload(b)[:256],
-                                                               "title": short_title(b.get("title"))}}
-                                   for b in buttons]}}})
+        bodies.append(
+            {
+                **base,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": last},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": _payload(b)[:256], "title": short_title(b.get("title"))}}
+                            for b in buttons
+                        ]
+                    },
+                },
+            }
+        )
     else:
-        bodies += [{**base, "type": "text", "text": {"body": c}}
-                   for c in split_text(text, TEXT_LIMITS["whatsapp"])]
+        bodies += [{**base, "type": "text", "text": {"body": c}} for c in split_text(text, TEXT_LIMITS["whatsapp"])]
     if message.get("image"):
         bodies.append({**base, "type": "image", "image": {"link": str(message["image"])}})
     if message.get("attachment"):
@@ -129,11 +142,18 @@ class GraphClient:
         if platform == "whatsapp":
             url = f"{self.graph_url}/{self.phone_number_id}/messages"
             return await self._post(url, body, {"Authorization": f"Bearer {self.whatsapp_token}"}, recipient)
-        return await self._post(f"{self.graph_url}/me/messages", body, {}, recipient,
-                                params={"access_token": self.page_token})
+        return await self._post(
+            f"{self.graph_url}/me/messages", body, {}, recipient, params={"access_token": self.page_token}
+        )
 
-    async def _post(self, url: Text, body: Dict[Text, Any], headers: Dict[Text, Text], recipient: Text,
-                    params: Optional[Dict[Text, Text]] = None) -> bool:
+    async def _post(
+        self,
+        url: Text,
+        body: Dict[Text, Any],
+        headers: Dict[Text, Text],
+        recipient: Text,
+        params: Optional[Dict[Text, Text]] = None,
+    ) -> bool:
         """POST once; again only after a 5xx or a connection failure, never after a
         4xx (the request itself is wrong, or the 24-hour window is closed).
         Errors are logged without the URL: it can carry the page token."""
@@ -147,15 +167,16 @@ class GraphClient:
                     detail = await answer.text()
                     if answer.status < 500:
                         # Meta's error body names the problem, not the customer.
-                        logger.error("Graph API refused a message to %s: %s %s", tag(recipient),
-                                     answer.status, detail[:300])
+                        logger.error(
+                            "Graph API refused a message to %s: %s %s", tag(recipient), answer.status, detail[:300]
+                        )
                         return False
                     logger.warning("Graph API %s for %s (attempt %s)", answer.status, tag(recipient), attempt + 1)
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("Graph API unreachable for %s (attempt %s): %s", tag(recipient), attempt + 1,
-                               type(error).__name__)
-        logger.error("Graph API: message to %s not delivered after %s attempts", tag(recipient),
-                     len(RETRY_DELAYS) + 1)
+                logger.warning(
+                    "Graph API unreachable for %s (attempt %s): %s", tag(recipient), attempt + 1, type(error).__name__
+                )
+        logger.error("Graph API: message to %s not delivered after %s attempts", tag(recipient), len(RETRY_DELAYS) + 1)
         return False
 
     async def download(self, url: Text, limit: int, bearer: Optional[Text] = None) -> bytes:

@@ -10,6 +10,7 @@ Body: ``{"sender": "<id, 1–128 characters>", "message": "<text>", "metadata": 
 (metadata optional). Text beyond ``LIMITS.max_message_chars`` is cut, as on
 every other channel.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,8 @@ def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
         raise BadBody(f"body larger than {LIMITS.max_rest_body_bytes} bytes")
     try:
         body = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise BadBody(f"body is not valid UTF-8 JSON; {EXPECTED}")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadBody(f"body is not valid UTF-8 JSON; {EXPECTED}") from error
     if not isinstance(body, dict):
         raise BadBody(EXPECTED)
     sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
@@ -71,12 +72,13 @@ class RestInput(rest.RestInput):
                 status = 413 if "larger" in str(error) else 400
                 return response.json({"error": str(error)}, status=status)
             if request.args.get("stream", "").lower() == "true":
-                return response.stream(self.stream_response(on_new_message, text, sender, self.name(), metadata),
-                                       content_type="text/event-stream")
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender, self.name(), metadata),
+                    content_type="text/event-stream",
+                )
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             except CancelledError:  # the client hung up
                 logger.warning("rest: client gone before the answer")
             except Exception as error:  # bot/server/message_guard.py answers failures; this is its safety net

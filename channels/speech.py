@@ -4,6 +4,7 @@ Pure functions, no I/O. Chat answers carry things a voice cannot say well:
 emoji, links, markdown and buttons. Logins and phone numbers are spelled
 digit by digit, otherwise TTS reads «0851234567» as one huge number.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,14 +18,14 @@ HINT = {"kk": "Нұсқалар", "ru": "Варианты"}
 
 _EMOJI = re.compile(
     "["
-    "\U0001F000-\U0001FAFF"  # pictographs, emoticons, transport, flags, …
-    "\U00002600-\U000027BF"  # misc symbols and dingbats (☎ ✅ ✔ ❗)
-    "\U00002300-\U000023FF"  # technical (⌛ ⏰)
-    "\U00002B00-\U00002BFF"  # arrows and stars (⭐ ⬇)
-    "\U0000FE00-\U0000FE0F"  # variation selectors
-    "\U0000200D"             # zero-width joiner of composed emoji
-    "\U000020E3"             # keycap
-    "\U00003030\U0000303D\U00003297\U00003299"
+    "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, …
+    "\U00002600-\U000027bf"  # misc symbols and dingbats (☎ ✅ ✔ ❗)
+    "\U00002300-\U000023ff"  # technical (⌛ ⏰)
+    "\U00002b00-\U00002bff"  # arrows and stars (⭐ ⬇)
+    "\U0000fe00-\U0000fe0f"  # variation selectors
+    "\U0000200d"  # zero-width joiner of composed emoji
+    "\U000020e3"  # keycap
+    "\U00003030\U0000303d\U00003297\U00003299"
     "]+"
 )
 # [title](url) keeps the title; bare links are dropped.

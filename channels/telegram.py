@@ -17,6 +17,7 @@ client here; Rasa's Sanic server receives the webhook.
 
 Register the webhook: ``python -m channels.telegram set-webhook https://host``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,18 +90,24 @@ class TelegramOutput(OutputChannel):
         chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH) or [""]
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            await self.bot.send_message(self.chat_id, html.escape(chunk, quote=False),
-                                        parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
+            await self.bot.send_message(
+                self.chat_id,
+                html.escape(chunk, quote=False),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+            )
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send(text)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self._send(text, keyboard(buttons))
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]],
-                                 **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self._send(text, keyboard(quick_replies))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -116,7 +123,8 @@ class RecentIds:
     """Update ids seen lately: Telegram re-delivers when it doubts a delivery."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size, self.ids = size, OrderedDict()
+        self.size = size
+        self.ids: OrderedDict[int, None] = OrderedDict()
 
     def seen(self, key: int) -> bool:
         if key in self.ids:
@@ -149,8 +157,9 @@ class TelegramInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramInput":
         credentials = credentials or {}
-        return cls(credentials.get("token") or "", credentials.get("secret_token") or "",
-                   credentials.get("api_url") or "")
+        return cls(
+            credentials.get("token") or "", credentials.get("secret_token") or "", credentials.get("api_url") or ""
+        )
 
     def __init__(self, token: Text, secret_token: Text, api_url: Text = "") -> None:
         self.token, self.secret_token = token, secret_token
@@ -190,6 +199,7 @@ class TelegramInput(InputChannel):
 
     async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
+            assert self.bot is not None  # receive() hands over updates only with a bot
             if self._ready is None or (self._ready.done() and self._ready.exception()):
                 # getMe once, on the server's event loop; again after a failure.
                 self._ready = asyncio.ensure_future(self.bot.initialize())
@@ -205,11 +215,11 @@ class TelegramInput(InputChannel):
 
     async def _handle_click(self, update: Update, on_new_message) -> None:
         query = update.callback_query
+        assert query is not None and self.bot is not None  # _handle calls this for a click, with a bot
         await query.answer()  # stops the button's spinner
         if query.message and isinstance(query.message, Message):
             # The choice is made: remove the keyboard so it is not pressed twice.
-            await self.bot.edit_message_reply_markup(query.message.chat_id, query.message.message_id,
-                                                     reply_markup=None)
+            await self.bot.edit_message_reply_markup(query.message.chat_id, query.message.message_id, reply_markup=None)
         chat_id = str(query.message.chat.id) if query.message else str(query.from_user.id)
         await on_new_message(self._user_message(query.data or "", chat_id))
 
@@ -223,24 +233,28 @@ class TelegramInput(InputChannel):
         elif message.text:
             await on_new_message(self._user_message(message.text[: LIMITS.max_message_chars], chat_id))
         elif message.photo or message.document:
-            await on_new_message(self._user_message("/send_receipt", chat_id,
-                                                    {"receipt": await self._receipt(message, chat_id)}))
+            await on_new_message(
+                self._user_message("/send_receipt", chat_id, {"receipt": await self._receipt(message, chat_id)})
+            )
         elif message.caption:
             await on_new_message(self._user_message(message.caption, chat_id))
         else:
+            assert self.bot is not None  # only _handle calls this, with a bot
             await self.bot.send_message(chat_id, text_outside_a_turn(UNSUPPORTED, None))
 
     async def _receipt(self, message: Message, chat_id: Text) -> Dict[Text, Any]:
         """Download, check and store the file; what happened goes to Dana."""
         attachment = message.photo[-1] if message.photo else message.document  # largest photo size
+        assert attachment is not None and self.bot is not None  # called for a photo or document, with a bot
         if attachment.file_size and attachment.file_size > LIMITS.max_receipt_bytes:
             return {"status": "rejected", "reason": "too_big"}  # not downloaded at all
         file = await self.bot.get_file(attachment.file_id)
         data = bytes(await file.download_as_bytearray())
         try:
             with new_session() as session, session.begin():
-                stored = store_receipt(session, conversation_id=self._sender(chat_id), channel=CHANNEL,
-                                       data=data, now=utcnow())
+                stored = store_receipt(
+                    session, conversation_id=self._sender(chat_id), channel=CHANNEL, data=data, now=utcnow()
+                )
         except ReceiptRejected as rejected:
             return {"status": "rejected", "reason": rejected.reason}
         return {"status": "stored", "request_kind": stored.request_kind, "request_id": stored.request_id}
@@ -250,17 +264,21 @@ class TelegramInput(InputChannel):
         return f"telegram:{chat_id}"
 
     def _user_message(self, text: Text, chat_id: Text, metadata: Optional[Dict[Text, Any]] = None) -> UserMessage:
-        return UserMessage(text, TelegramOutput(self.bot, chat_id), self._sender(chat_id),
-                           input_channel=CHANNEL, metadata=metadata)
+        assert self.bot is not None  # only the handlers of an update call this, and they have a bot
+        return UserMessage(
+            text, TelegramOutput(self.bot, chat_id), self._sender(chat_id), input_channel=CHANNEL, metadata=metadata
+        )
 
 
 async def set_webhook(public_url: Text) -> bool:
     """Point Telegram at Dana: <public_url>/webhooks/telegram/webhook with the secret."""
     bot = make_bot(os.environ["TELEGRAM_BOT_TOKEN"], os.environ.get("TELEGRAM_API_URL", ""))
     async with bot:
-        return await bot.set_webhook(public_url.rstrip("/") + WEBHOOK_PATH,
-                                     secret_token=os.environ["TELEGRAM_WEBHOOK_SECRET"],
-                                     allowed_updates=["message", "callback_query"])
+        return await bot.set_webhook(
+            public_url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=os.environ["TELEGRAM_WEBHOOK_SECRET"],
+            allowed_updates=["message", "callback_query"],
+        )
 
 
 def main() -> int:

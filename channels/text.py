@@ -1,4 +1,5 @@
 """Text helpers shared by the channels."""
+
 from __future__ import annotations
 
 from typing import List, Text

@@ -7,6 +7,7 @@ request ``{"call_id", "caller", "language", "event": start|message|end, "text"}`
 answer ``{"call_id", "messages": [{"text"}], "action": continue|transfer|hangup,
 "transfer": {"queue", "context"}}``. The contract is in docs/channels/voice.md.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -57,8 +58,8 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
     """The request as a checked dict, or BadRequest with a clear message."""
     try:
         body = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body is not valid JSON")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("body is not valid JSON") from error
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     call_id = body.get("call_id")
@@ -71,7 +72,7 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
         raise BadRequest(f"event must be one of {', '.join(EVENTS)}")
     language = body.get("language")
     if language is not None and language not in LANGUAGES:
-        raise BadRequest("language must be \"kk\", \"ru\" or null")
+        raise BadRequest('language must be "kk", "ru" or null')
     caller = body.get("caller")
     if caller is not None and (not isinstance(caller, str) or len(caller) > 32):
         raise BadRequest("caller must be a string (a phone number) or null")
@@ -80,8 +81,13 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
         raise BadRequest("text must be a string or null")
     if text and len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters")
-    return {"call_id": call_id.strip(), "event": event, "language": language,
-            "caller": caller or None, "text": text or ""}
+    return {
+        "call_id": call_id.strip(),
+        "event": event,
+        "language": language,
+        "caller": caller or None,
+        "text": text or "",
+    }
 
 
 def login_for_caller(caller: Optional[str]) -> Optional[str]:
@@ -96,8 +102,9 @@ def login_for_caller(caller: Optional[str]) -> Optional[str]:
     if not phone:
         return None
     with new_session() as session:
-        logins = session.execute(
-            select(Subscriber.login).where(Subscriber.contact_phone == phone).limit(2)).scalars().all()
+        logins = (
+            session.execute(select(Subscriber.login).where(Subscriber.contact_phone == phone).limit(2)).scalars().all()
+        )
     # Two contracts on one phone: Dana asks which one rather than guess.
     return logins[0] if len(logins) == 1 else None
 
@@ -169,8 +176,7 @@ class VoiceGatewayInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            status, body = await self.answer(request.headers.get("Authorization", ""), request.body,
-                                             on_new_message)
+            status, body = await self.answer(request.headers.get("Authorization", ""), request.body, on_new_message)
             return response.json(body, status=status)
 
         return hook
@@ -191,18 +197,24 @@ class VoiceGatewayInput(InputChannel):
         else:
             text = call["text"].strip()
             if not text:
-                return {"call_id": call_id, "messages": [{"text": say(NOT_HEARD, language)}],
-                        "action": "continue"}
+                return {"call_id": call_id, "messages": [{"text": say(NOT_HEARD, language)}], "action": "continue"}
         collector = VoiceOutput()
         try:
-            await on_new_message(UserMessage(text, collector, f"{CHANNEL}:{call_id}",
-                                             input_channel=CHANNEL, metadata=metadata))
+            await on_new_message(
+                UserMessage(text, collector, f"{CHANNEL}:{call_id}", input_channel=CHANNEL, metadata=metadata)
+            )
         except Exception:  # the caller must never hear silence: hand over instead
             logger.exception("voice turn failed (call %s)", call_id)
             lang = language or "kk"
-            return {"call_id": call_id, "messages": [{"text": say(FAILED, lang)}], "action": "transfer",
-                    "transfer": {"queue": QUEUE_PREFIX + lang,
-                                 "context": {"language": lang, "reason": "bot_error", "intent": None}}}
+            return {
+                "call_id": call_id,
+                "messages": [{"text": say(FAILED, lang)}],
+                "action": "transfer",
+                "transfer": {
+                    "queue": QUEUE_PREFIX + lang,
+                    "context": {"language": lang, "reason": "bot_error", "intent": None},
+                },
+            }
         return build_reply(call_id, collector.messages, language)
 
     @staticmethod

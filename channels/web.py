@@ -18,6 +18,7 @@ Rasa 3.6 calls ``AsyncServer.enter_room`` without ``await`` (RasaHQ/rasa#13027,
 never fixed in 3.6). python-socketio ≥ 5.10 made it a coroutine, so the browser
 never joins its session's room and receives no answer at all.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,7 @@ _HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 def static_file(name: Text) -> Optional[Path]:
     """The file of web/static called ``name``, or None if it is not servable."""
-    if (len(name) > 100 or not _PLAIN_NAME.match(name) or ".." in name
-            or Path(name).suffix.lower() not in CONTENT_TYPES):
+    if len(name) > 100 or not _PLAIN_NAME.match(name) or ".." in name or Path(name).suffix.lower() not in CONTENT_TYPES:
         return None  # (a name longer than the file system allows made is_file() raise: a 500)
     path = (STATIC / name).resolve()
     if path.parent != STATIC.resolve() or not path.is_file():
@@ -99,13 +99,18 @@ class WidgetSocketIO(SocketIOInput):
             if problem:
                 await sio.emit("error", {"error": problem}, room=sid, namespace=self.namespace)
                 return
+            assert data is not None  # _message_problem rejects anything but a dict
             metadata = data.get(self.metadata_key)
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
             sender_id = data["session_id"] if self.session_persistence else sid
-            message = UserMessage(data["message"][: LIMITS.max_message_chars],
-                                  SocketIOOutput(sio, self.bot_message_evt), sender_id,
-                                  input_channel=self.name(), metadata=metadata or None)
+            message = UserMessage(
+                data["message"][: LIMITS.max_message_chars],
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata or None,
+            )
             await on_new_message(message)
 
         return socket_blueprint
@@ -161,8 +166,7 @@ class WidgetPage(InputChannel):
             if not (STATIC / "index.html").is_file():
                 return response.text("widget page missing: web/static/index.html", status=404)
             # no-cache: a new socket_url or page must reach visitors at once.
-            return response.html(render_page(self.socket_url),
-                                 headers={**_HEADERS, "Cache-Control": "no-cache"})
+            return response.html(render_page(self.socket_url), headers={**_HEADERS, "Cache-Control": "no-cache"})
 
         @page.route("/static/<name:str>", methods=["GET"])
         async def static(_: Request, name: Text) -> HTTPResponse:
@@ -172,7 +176,8 @@ class WidgetPage(InputChannel):
             # The bundle changes only with a rebuild; five minutes spares
             # beeline.kz re-downloading 700 kB on every page.
             cache = "no-cache" if path.suffix == ".html" else "public, max-age=300"
-            return await response.file(path, mime_type=CONTENT_TYPES[path.suffix.lower()],
-                                       headers={**_HEADERS, "Cache-Control": cache})
+            return await response.file(
+                path, mime_type=CONTENT_TYPES[path.suffix.lower()], headers={**_HEADERS, "Cache-Control": cache}
+            )
 
         return page

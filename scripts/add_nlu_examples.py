@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 def plain(example: str) -> str:
     """The example's text without entity marks, for comparison (case and spacing ignored)."""
-    from bot.text.nlu_misses import plain as unmarked
+    from bot.office.nlu_misses import plain as unmarked
 
     return " ".join(unmarked(example).lower().split())
 

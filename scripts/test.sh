@@ -6,6 +6,11 @@ source "$(dirname "$0")/env.sh"
 export DANA_DATABASE_URL="sqlite:///$ROOT/var/test.db"
 rm -f "$ROOT/var/test.db"
 
+echo "==> ruff (lint, format) and mypy on bot/ actions/ channels/ nlu/"
+"$VENV/bin/ruff" check bot actions channels nlu
+"$VENV/bin/ruff" format --check --quiet bot actions channels nlu
+"$VENV/bin/mypy" --no-error-summary
+
 echo "==> rasa data validate"
 "$VENV/bin/rasa" data validate --domain domain --data nlu stories --config config.yml --quiet
 

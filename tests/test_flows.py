@@ -52,6 +52,7 @@ SHARED_FILES = {
     "domain/responses/channels.yml",  # what a channel says by itself, outside Dana's turns
     "actions/__init__.py",
     "actions/base.py",
+    "actions/conversation.py",
     "actions/filing.py",
     "actions/login.py",
     "actions/payment_data.py",

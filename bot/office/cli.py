@@ -1,4 +1,5 @@
 """Admin CLI for support staff: ``python -m bot <command>`` (README «Operations»)."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.office import models
 from bot.config import ASTANA, settings
+from bot.office import models
 from bot.office.db import init_db, new_session
 
 # table name → (model, the statuses staff may set)
@@ -120,9 +121,17 @@ def cmd_set_status(args) -> int:
 
 def cmd_add_subscriber(args) -> int:
     with new_session() as session, session.begin():
-        session.merge(models.Subscriber(login=args.login, full_name=args.name, contact_phone=args.phone,
-                                        area=args.area, address=args.address, fee_paid=not args.unpaid,
-                                        line_status=args.line))
+        session.merge(
+            models.Subscriber(
+                login=args.login,
+                full_name=args.name,
+                contact_phone=args.phone,
+                area=args.area,
+                address=args.address,
+                fee_paid=not args.unpaid,
+                line_status=args.line,
+            )
+        )
     print(f"subscriber {args.login} saved")
     return 0
 
@@ -132,11 +141,17 @@ def cmd_import_subscribers(args) -> int:
     count = 0
     with open(args.file, newline="", encoding="utf-8") as handle, new_session() as session, session.begin():
         for record in csv.DictReader(handle):
-            session.merge(models.Subscriber(
-                login=record["login"], full_name=record["full_name"], contact_phone=record.get("contact_phone"),
-                area=record["area"], address=record.get("address"),
-                fee_paid=record.get("fee_paid", "true").lower() in ("1", "true", "yes"),
-                line_status=record.get("line_status") or "ok"))
+            session.merge(
+                models.Subscriber(
+                    login=record["login"],
+                    full_name=record["full_name"],
+                    contact_phone=record.get("contact_phone"),
+                    area=record["area"],
+                    address=record.get("address"),
+                    fee_paid=record.get("fee_paid", "true").lower() in ("1", "true", "yes"),
+                    line_status=record.get("line_status") or "ok",
+                )
+            )
             count += 1
     print(f"{count} subscribers imported")
     return 0
@@ -155,8 +170,12 @@ def cmd_line(args) -> int:
 
 def cmd_outage(args) -> int:
     with new_session() as session, session.begin():
-        outage = models.Outage(area=args.area, started_at=datetime.now(ASTANA),
-                               expected_end=_when(args.until) if args.until else None, note=args.note or "")
+        outage = models.Outage(
+            area=args.area,
+            started_at=datetime.now(ASTANA),
+            expected_end=_when(args.until) if args.until else None,
+            note=args.note or "",
+        )
         session.add(outage)
         session.flush()
         print(f"outage #{outage.id} declared for {args.area}")
@@ -254,7 +273,7 @@ def cmd_erase_subscriber(args) -> int:
         return 2
     # Without --yes: counted first in a transaction that is rolled back, so
     # nothing is held open while the operator reads, then confirmed.
-    for dry_run in ((True, False) if not args.yes else (False,)):
+    for dry_run in (True, False) if not args.yes else (False,):
         done = _erase(args.login, dry_run=dry_run)
         if done is None:
             print(f"no subscriber with login {who}", file=sys.stderr)
@@ -269,7 +288,7 @@ def cmd_erase_subscriber(args) -> int:
 
 
 def cmd_export_misses(args) -> int:
-    from bot.text.nlu_misses import find_misses, to_yaml
+    from bot.office.nlu_misses import find_misses, to_yaml
 
     if args.limit is not None and args.limit < 1:
         print("--limit must be 1 or more", file=sys.stderr)
@@ -283,8 +302,7 @@ def cmd_export_misses(args) -> int:
     else:
         sys.stdout.write(text)
     where = f" to {args.out}" if args.out else ""
-    print(f"exported {report.messages} missed message(s) as {len(report.misses)} example(s){where}",
-          file=sys.stderr)
+    print(f"exported {report.messages} missed message(s) as {len(report.misses)} example(s){where}", file=sys.stderr)
     return 0
 
 
@@ -342,11 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_deliver_handoffs)
 
     p = sub.add_parser(
-        "purge", help="delete conversations and personal data older than the retention period (docs/privacy.md)",
+        "purge",
+        help="delete conversations and personal data older than the retention period (docs/privacy.md)",
         description="Deletes whole conversations whose last event is older than N days, and older receipts "
-                    "(files too), consents and closed callbacks; closed refunds, investigations, tickets and "
-                    "hand-offs older than N days keep ids, amounts, dates and statuses but lose names, phones, "
-                    "e-mails, receipts and summaries. Open requests are never touched. One transaction.")
+        "(files too), consents and closed callbacks; closed refunds, investigations, tickets and "
+        "hand-offs older than N days keep ids, amounts, dates and statuses but lose names, phones, "
+        "e-mails, receipts and summaries. Open requests are never touched. One transaction.",
+    )
     p.add_argument("--older-than-days", type=int, metavar="N", help="default: DANA_RETENTION_DAYS (90)")
     p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
     p.set_defaults(func=cmd_purge)
@@ -357,20 +377,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_subscriber)
 
     p = sub.add_parser(
-        "erase-subscriber", help="erase one subscriber's personal data (docs/privacy.md)",
+        "erase-subscriber",
+        help="erase one subscriber's personal data (docs/privacy.md)",
         description="Deletes the conversations linked to LOGIN (by its requests or by mentioning it), their "
-                    "receipts (files too), callbacks and consents; anonymises hand-offs and the subscriber's "
-                    "requests (ids, amounts, dates, statuses stay); erases the subscriber's name, phone and "
-                    "address but keeps the row (the login is the billing contract). Asks first unless --yes.")
+        "receipts (files too), callbacks and consents; anonymises hand-offs and the subscriber's "
+        "requests (ids, amounts, dates, statuses stay); erases the subscriber's name, phone and "
+        "address but keeps the row (the login is the billing contract). Asks first unless --yes.",
+    )
     p.add_argument("login")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_erase_subscriber)
 
     p = sub.add_parser(
-        "export-misses", help="messages Dana did not understand well, as NLU YAML to label (docs/nlu-misses.md)",
+        "export-misses",
+        help="messages Dana did not understand well, as NLU YAML to label (docs/nlu-misses.md)",
         description="Customer messages since --since whose intent was nlu_fallback or below "
-                    "LIMITS.nlu_review_confidence, personal data replaced by stand-ins, duplicates merged, "
-                    "grouped under the intent Dana guessed. Label them, then scripts/add_nlu_examples.py.")
+        "LIMITS.nlu_review_confidence, personal data replaced by stand-ins, duplicates merged, "
+        "grouped under the intent Dana guessed. Label them, then scripts/add_nlu_examples.py.",
+    )
     p.add_argument("--since", type=_ago, metavar="TIME", help="ISO time (Astana) or +Nd / +Nh back (default: +7d)")
     p.add_argument("--limit", type=int, metavar="N", help="at most N examples, the most frequent")
     p.add_argument("--out", metavar="FILE", help="file to write (default: stdout)")

@@ -1,5 +1,6 @@
 """A flow's consent answer recorded: time, purpose, channel (actions/consent.py).
 Retention and data-subject requests are in bot/office/privacy.py."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,10 +10,10 @@ from sqlalchemy.orm import Session
 from bot.office.models import Consent
 
 
-def record_consent(session: Session, *, conversation_id: str, purpose: str, granted: bool,
-                   channel: str, now: datetime) -> Consent:
-    row = Consent(conversation_id=conversation_id, purpose=purpose, granted=granted,
-                  channel=channel, created_at=now)
+def record_consent(
+    session: Session, *, conversation_id: str, purpose: str, granted: bool, channel: str, now: datetime
+) -> Consent:
+    row = Consent(conversation_id=conversation_id, purpose=purpose, granted=granted, channel=channel, created_at=now)
     session.add(row)
     session.flush()
     return row

@@ -3,6 +3,7 @@
 SQLite file by default, PostgreSQL by URL (DANA_DATABASE_URL); Rasa's SQL
 tracker store uses the same database. Nothing connects at import time.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,17 +12,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeMeta, Session, registry, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import settings
-
-mapper_registry = registry()
-
-
-class Base(metaclass=DeclarativeMeta):
-    __abstract__ = True
-    registry = mapper_registry
-    metadata = mapper_registry.metadata
+from bot.office.models import Base
 
 
 @lru_cache(maxsize=None)
@@ -49,7 +43,8 @@ def database_unavailable(error: BaseException) -> bool:
     """The database went away (restart, network, locked file), as opposed to a
     wrong query: worth trying again in a moment."""
     return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)) or (
-        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    )
 
 
 def session_factory(url: str | None = None) -> sessionmaker:
@@ -62,8 +57,6 @@ def new_session(url: str | None = None) -> Session:
 
 def init_db(url: str | None = None) -> None:
     """Create missing tables (idempotent)."""
-    import bot.office.models  # noqa: F401  registers the tables
-
     engine = get_engine(url)
     Base.metadata.create_all(engine)
     _add_missing_columns(engine)

@@ -1,5 +1,6 @@
 """Line diagnostics for a login, in the FAQ's order:
 active outage → open ticket → line fault → nothing found."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,16 +25,20 @@ class Diagnosis:
 
     @property
     def fee_unpaid(self) -> bool:
-        return bool(self.subscriber) and not self.subscriber.fee_paid
+        return self.subscriber is not None and not self.subscriber.fee_paid  # a model row is always truthy
 
 
 def active_outage(session: Session, area: str, now: datetime) -> Outage | None:
-    return session.execute(
-        select(Outage)
-        .where(Outage.area == area, Outage.started_at <= now, Outage.cleared_at.is_(None))
-        .where(or_(Outage.expected_end.is_(None), Outage.expected_end > now))
-        .order_by(Outage.started_at.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Outage)
+            .where(Outage.area == area, Outage.started_at <= now, Outage.cleared_at.is_(None))
+            .where(or_(Outage.expected_end.is_(None), Outage.expected_end > now))
+            .order_by(Outage.started_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def diagnose(session: Session, login: str, now: datetime) -> Diagnosis:

@@ -12,6 +12,7 @@ headers ``X-Dana-Signature: sha256=<HMAC-SHA256 of the body with
 DANA_HANDOFF_WEBHOOK_SECRET>`` and ``X-Dana-Delivery: handoff-<id>`` (the same
 on every retry, so the receiver can drop duplicates).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,11 @@ async def deliver(handoff_id: int, payload: Dict[str, Any], delays: Optional[tup
     if not url:
         return False
     body = json.dumps({"handoff_id": handoff_id, **payload}, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "X-Dana-Signature": signature(body),
-               "X-Dana-Delivery": f"handoff-{handoff_id}"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Dana-Signature": signature(body),
+        "X-Dana-Delivery": f"handoff-{handoff_id}",
+    }
     attempts, delivered = 0, False
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         for delay in (0.0, *(RETRY_DELAYS if delays is None else delays)):
@@ -65,8 +69,7 @@ async def deliver(handoff_id: int, payload: Dict[str, Any], delays: Optional[tup
                         logger.error("hand-off %s refused by the contact centre: HTTP %s", handoff_id, answer.status)
                         break
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("hand-off %s delivery attempt %s failed: %s", handoff_id, attempts,
-                               type(error).__name__)
+                logger.warning("hand-off %s delivery attempt %s failed: %s", handoff_id, attempts, type(error).__name__)
     _record_attempts(handoff_id, attempts, delivered)
     return delivered
 
@@ -94,7 +97,8 @@ def deliver_in_background(handoff_id: int, payload: Dict[str, Any]) -> None:
 async def deliver_pending(delays: Optional[tuple] = None) -> List[int]:
     """Deliver every hand-off the contact centre has not received; ids delivered."""
     with new_session() as session:
-        rows = session.execute(select(Handoff).where(Handoff.delivered_at.is_(None))
-                               .order_by(Handoff.id)).scalars().all()
+        rows = (
+            session.execute(select(Handoff).where(Handoff.delivered_at.is_(None)).order_by(Handoff.id)).scalars().all()
+        )
         pending = [(row.id, json.loads(row.context or "{}")) for row in rows]
     return [hid for hid, payload in pending if await deliver(hid, payload, delays)]

@@ -1,8 +1,10 @@
 """Back-office tables. Timestamps are timezone-aware; SQLite keeps them as
 UTC text, so values read back are normalised through ``aware()``."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -15,8 +17,19 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.orm import DeclarativeMeta, registry
 
-from bot.office.db import Base
+mapper_registry = registry()
+
+
+class Base(metaclass=DeclarativeMeta):
+    __abstract__ = True
+    registry = mapper_registry
+    metadata = mapper_registry.metadata
+
+    if TYPE_CHECKING:  # SQLAlchemy's declarative constructor, as mypy cannot see it without a plugin
+
+        def __init__(self, **columns: Any) -> None: ...
 
 
 class AwareDateTime(TypeDecorator):

@@ -31,6 +31,7 @@ lenient one is named: typo > patronymic_missing > transliteration > order > exac
 
 Pure functions: no I/O at import or call.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,15 @@ MIN_NAME_PARTS = 2
 MAX_NAME_PARTS = 6
 
 SAME_REASONS = ("exact", "order", "transliteration", "patronymic_missing", "typo")
-DIFFERENT_REASONS = ("different_surname", "different_given_name", "different_patronymic",
-                     "extra_name", "too_many_typos", "too_short", "too_long")
+DIFFERENT_REASONS = (
+    "different_surname",
+    "different_given_name",
+    "different_patronymic",
+    "extra_name",
+    "too_many_typos",
+    "too_short",
+    "too_long",
+)
 
 
 @dataclass(frozen=True)
@@ -71,30 +79,72 @@ class NameMatch:
 @dataclass(frozen=True)
 class _Part:
     text: str  # lower case, Kazakh letters plain, ё→е: «Нұрлан» → «нурлан»
-    key: str   # what it sounds like, in Latin: «нурлан», «Nurlan» → «nurlan»
+    key: str  # what it sounds like, in Latin: «нурлан», «Nurlan» → «nurlan»
 
 
-_PLAIN = str.maketrans({"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у",
-                        "һ": "х", "і": "и", "ё": "е"})
+_PLAIN = str.maketrans(
+    {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и", "ё": "е"}
+)
 # Joiners inside a name: «Абу-Бакир» = «Абубакир», «O'tegen» = «Otegen».
 _JOINERS = re.compile(r"[-‐‑‒–—'’ʼ`´]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _TO_LATIN = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
-    "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
-    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
     # Kazakh Latin (2021) letters and Turkish-style spellings
-    "ä": "a", "ö": "o", "ü": "u", "ū": "u", "ı": "i", "ğ": "g", "ñ": "n", "ş": "sh", "ç": "ch",
+    "ä": "a",
+    "ö": "o",
+    "ü": "u",
+    "ū": "u",
+    "ı": "i",
+    "ğ": "g",
+    "ñ": "n",
+    "ş": "sh",
+    "ç": "ch",
 }
 # Spelling variants of one sound, folded onto one form (order matters).
 _VARIANTS = (
-    ("shch", "sch"),                      # щ: Shchukin / Schukin
-    ("dzh", "j"), ("zh", "j"), ("dj", "j"),  # ж, дж: Zhanar / Janar, Dzhamila / Jamila
-    ("kh", "h"),                          # х: Akhmet / Ahmet
-    ("q", "k"), ("x", "ks"), ("w", "v"),  # Qairat / Kairat, Alexey / Aleksey
-    ("ye", "e"), ("yo", "e"),             # Yerlan / Erlan, Sergeyevna / Sergeevna, Pyotr / Petr
-    ("y", "i"),                           # й, ы: Kayrat / Kairat, Serikuly / Serikuli
+    ("shch", "sch"),  # щ: Shchukin / Schukin
+    ("dzh", "j"),
+    ("zh", "j"),
+    ("dj", "j"),  # ж, дж: Zhanar / Janar, Dzhamila / Jamila
+    ("kh", "h"),  # х: Akhmet / Ahmet
+    ("q", "k"),
+    ("x", "ks"),
+    ("w", "v"),  # Qairat / Kairat, Alexey / Aleksey
+    ("ye", "e"),
+    ("yo", "e"),  # Yerlan / Erlan, Sergeyevna / Sergeevna, Pyotr / Petr
+    ("y", "i"),  # й, ы: Kayrat / Kairat, Serikuly / Serikuli
 )
 _DOUBLES = re.compile(r"(.)\1+")  # Анна / Ana, Мухаммед / Мухамед, Aliia / Alia
 # Patronymics (on the key): Kazakh -ұлы/-қызы, Azerbaijani/Turkic -оглы, Russian
@@ -149,10 +199,12 @@ def _relation(a: _Part, b: _Part) -> str | None:
         return "exact"
     if a.key == b.key:
         return "transliteration"
-    if (min(len(a.text), len(b.text)) >= TYPO_MIN_LETTERS
-            and a.key[:1] == b.key[:1]              # first letters are typed with care
-            and not _other_gender(a, b)             # Иванов/Иванова: two people, not a slip
-            and OSA.distance(a.key, b.key, score_cutoff=TYPO_MAX_EDITS) <= TYPO_MAX_EDITS):
+    if (
+        min(len(a.text), len(b.text)) >= TYPO_MIN_LETTERS
+        and a.key[:1] == b.key[:1]  # first letters are typed with care
+        and not _other_gender(a, b)  # Иванов/Иванова: two people, not a slip
+        and OSA.distance(a.key, b.key, score_cutoff=TYPO_MAX_EDITS) <= TYPO_MAX_EDITS
+    ):
         return "typo"
     return None
 
@@ -178,8 +230,14 @@ class _Pairing:
 
     def rank(self) -> tuple:
         """Best first: a match, then fewest leniencies, then closest spelling."""
-        return (not self.same, self.relations.count(None), self.typos,
-                self.relations.count("transliteration"), not self.in_order, -self.score)
+        return (
+            not self.same,
+            self.relations.count(None),
+            self.typos,
+            self.relations.count("transliteration"),
+            not self.in_order,
+            -self.score,
+        )
 
 
 def _pairings(a: list[_Part], b: list[_Part]):
@@ -203,7 +261,7 @@ def _different(pairing: _Pairing, a: list[_Part], b: list[_Part]) -> str:
     if pairing.complete:
         return "too_many_typos"
     roles = set()
-    for (x, y), relation in zip(pairing.pairs, pairing.relations):
+    for (x, _), relation in zip(pairing.pairs, pairing.relations, strict=False):
         if relation is None:
             roles.add(_role(x, a))  # x is always from the first name (a)
     for role in ("surname", "given_name", "patronymic"):
@@ -226,18 +284,18 @@ def compare_names(a: str, b: str) -> NameMatch:
         longer, shorter = (left, right) if len(left) > len(right) else (right, left)
         for i, dropped in enumerate(longer):
             if _is_patronymic(dropped):
-                rest = longer[:i] + longer[i + 1:]
+                rest = longer[:i] + longer[i + 1 :]
                 found = _pairings(rest, shorter) if longer is left else _pairings(shorter, rest)
                 candidates += [(p, True) for p in found]
     if not candidates:  # a part with no counterpart, and it is not a patronymic
         return NameMatch(False, "extra_name", 0.0)
-    best, dropped = min(candidates, key=lambda c: c[0].rank())
+    best, patronymic_left_out = min(candidates, key=lambda c: c[0].rank())
     score = round(best.score, 3)
     if not best.same:
         return NameMatch(False, _different(best, left, right), score)
     if best.typos:
         reason = "typo"
-    elif dropped:
+    elif patronymic_left_out:
         reason = "patronymic_missing"
     elif "transliteration" in best.relations:
         reason = "transliteration"

@@ -22,6 +22,7 @@
   tickets reference it (a foreign key); without a name it says nothing about
   the person.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,13 +35,21 @@ from typing import Any, Iterable
 from sqlalchemy import delete, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from bot.office.models import (CallbackRequest, Consent, Handoff, PaymentInvestigation, Receipt, RefundRequest,
-                        Subscriber, TechnicianTicket)
+from bot.office.models import (
+    CallbackRequest,
+    Consent,
+    Handoff,
+    PaymentInvestigation,
+    Receipt,
+    RefundRequest,
+    Subscriber,
+    TechnicianTicket,
+)
 
 ERASED = "[erased]"
 WITHHELD = "[another person's data]"
 # Personal fields of the records that are kept, and what replaces them.
-PERSONAL_FIELDS = {
+PERSONAL_FIELDS: dict[type, dict[str, Any]] = {
     RefundRequest: {"payer_name": ERASED, "contact_phone": ERASED, "email": None, "receipt_path": None},
     PaymentInvestigation: {"contact_phone": ERASED, "receipt_path": None},
     TechnicianTicket: {"contact_phone": None},
@@ -62,7 +71,7 @@ def _delete_conversations(session: Session, senders: Iterable[str]) -> int:
         return 0
     deleted = 0
     for start in range(0, len(senders), 500):
-        chunk = senders[start:start + 500]
+        chunk = senders[start : start + 500]
         params = {f"s{i}": s for i, s in enumerate(chunk)}
         names = ", ".join(f":s{i}" for i in range(len(chunk)))
         deleted += session.execute(text(f"DELETE FROM events WHERE sender_id IN ({names})"), params).rowcount
@@ -104,8 +113,7 @@ def remove_files(session: Session) -> None:
     doomed = session.info.pop("files_to_remove", [])
     if not doomed:
         return
-    still_used = set(session.execute(select(Receipt.path).where(
-        Receipt.path.in_({str(p) for p in doomed}))).scalars())
+    still_used = set(session.execute(select(Receipt.path).where(Receipt.path.in_({str(p) for p in doomed}))).scalars())
     session.rollback()  # end the read; nothing was written since the commit
     for path in doomed:
         if str(path) not in still_used:
@@ -122,21 +130,26 @@ def purge(session: Session, cutoff: datetime) -> Counter:
     """Delete or anonymise what is older than ``cutoff`` (see the module doc)."""
     done: Counter = Counter({"conversations": 0, "conversation events": 0})
     if _has_events(session):
-        stale = session.execute(text("SELECT sender_id FROM events GROUP BY sender_id "
-                                     "HAVING MAX(timestamp) < :cutoff"), {"cutoff": cutoff.timestamp()})
+        stale = session.execute(
+            text("SELECT sender_id FROM events GROUP BY sender_id " "HAVING MAX(timestamp) < :cutoff"),
+            {"cutoff": cutoff.timestamp()},
+        )
         senders = [row[0] for row in stale]
         done["conversations"] = len(senders)
         done["conversation events"] = _delete_conversations(session, senders)
     old_receipts = session.execute(select(Receipt).where(Receipt.created_at < cutoff)).scalars()
-    done["receipts"] = _remove_receipts(
-        session, [r for r in old_receipts if not _receipt_of_open_request(session, r)])
+    done["receipts"] = _remove_receipts(session, [r for r in old_receipts if not _receipt_of_open_request(session, r)])
     done["consents"] = session.execute(delete(Consent).where(Consent.created_at < cutoff)).rowcount
-    done["callbacks"] = session.execute(delete(CallbackRequest).where(
-        CallbackRequest.created_at < cutoff, CallbackRequest.status != "open")).rowcount
-    for model, label in ((RefundRequest, "refunds"), (PaymentInvestigation, "investigations"),
-                         (TechnicianTicket, "tickets"), (Handoff, "hand-offs")):
-        rows = session.execute(select(model).where(model.created_at < cutoff,
-                                                   model.status.notin_(OPEN))).scalars()
+    done["callbacks"] = session.execute(
+        delete(CallbackRequest).where(CallbackRequest.created_at < cutoff, CallbackRequest.status != "open")
+    ).rowcount
+    for model, label in (
+        (RefundRequest, "refunds"),
+        (PaymentInvestigation, "investigations"),
+        (TechnicianTicket, "tickets"),
+        (Handoff, "hand-offs"),
+    ):
+        rows = session.execute(select(model).where(model.created_at < cutoff, model.status.notin_(OPEN))).scalars()
         done[f"{label} anonymised"] = _anonymise(session, rows)
     return done
 
@@ -144,10 +157,14 @@ def purge(session: Session, cutoff: datetime) -> Counter:
 def _requests_of(session: Session, login: str) -> dict[str, list]:
     return {
         "tickets": session.execute(select(TechnicianTicket).where(TechnicianTicket.login == login)).scalars().all(),
-        "refunds": session.execute(select(RefundRequest).where(or_(
-            RefundRequest.right_login == login, RefundRequest.wrong_login == login))).scalars().all(),
-        "investigations": session.execute(select(PaymentInvestigation).where(
-            PaymentInvestigation.login == login)).scalars().all(),
+        "refunds": session.execute(
+            select(RefundRequest).where(or_(RefundRequest.right_login == login, RefundRequest.wrong_login == login))
+        )
+        .scalars()
+        .all(),
+        "investigations": session.execute(select(PaymentInvestigation).where(PaymentInvestigation.login == login))
+        .scalars()
+        .all(),
     }
 
 
@@ -179,13 +196,24 @@ def linked_conversations(session: Session, login: str) -> set[str]:
         # only part of a longer number (a phone, a card, another login).
         whole = re.compile(rf"(?<!\d){re.escape(login)}(?!\d)")
         escaped = login.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found = session.execute(text("SELECT sender_id, data FROM events WHERE data LIKE :pattern ESCAPE '\\'"),
-                                {"pattern": f"%{escaped}%"})
+        found = session.execute(
+            text("SELECT sender_id, data FROM events WHERE data LIKE :pattern ESCAPE '\\'"), {"pattern": f"%{escaped}%"}
+        )
         mentioned = {sender for sender, data in found if whole.search(_readable(data))}
-    others = set(session.execute(select(RefundRequest.conversation_id).where(
-        RefundRequest.right_login != login, RefundRequest.conversation_id.in_(mentioned))).scalars())
-    others |= set(session.execute(select(PaymentInvestigation.conversation_id).where(
-        PaymentInvestigation.login != login, PaymentInvestigation.conversation_id.in_(mentioned))).scalars())
+    others = set(
+        session.execute(
+            select(RefundRequest.conversation_id).where(
+                RefundRequest.right_login != login, RefundRequest.conversation_id.in_(mentioned)
+            )
+        ).scalars()
+    )
+    others |= set(
+        session.execute(
+            select(PaymentInvestigation.conversation_id).where(
+                PaymentInvestigation.login != login, PaymentInvestigation.conversation_id.in_(mentioned)
+            )
+        ).scalars()
+    )
     return own | (mentioned - others)
 
 
@@ -231,11 +259,19 @@ def export_subscriber(session: Session, login: str) -> dict | None:
             conversations[sender] = [_event(row[0]) for row in rows]
     return {
         "subscriber": _row(subscriber),
-        **{kind: [_refund_for(r, login) if kind == "refunds" else _row(r) for r in rows]
-           for kind, rows in _requests_of(session, login).items()},
-        **{kind: [_row(r) for r in _by_conversation(session, model, senders)]
-           for kind, model in (("callbacks", CallbackRequest), ("consents", Consent),
-                               ("handoffs", Handoff), ("receipts", Receipt))},
+        **{
+            kind: [_refund_for(r, login) if kind == "refunds" else _row(r) for r in rows]
+            for kind, rows in _requests_of(session, login).items()
+        },
+        **{
+            kind: [_row(r) for r in _by_conversation(session, model, senders)]
+            for kind, model in (
+                ("callbacks", CallbackRequest),
+                ("consents", Consent),
+                ("handoffs", Handoff),
+                ("receipts", Receipt),
+            )
+        },
         "conversations": conversations,
     }
 
@@ -255,7 +291,8 @@ def erase_subscriber(session: Session, login: str) -> Counter | None:
     done["hand-offs anonymised"] = _anonymise(session, _by_conversation(session, Handoff, senders))
     for kind, rows in _requests_of(session, login).items():
         done[f"{kind} anonymised"] = _anonymise(
-            session, [r for r in rows if kind != "refunds" or not _payer_is_other(r, login)])
+            session, [r for r in rows if kind != "refunds" or not _payer_is_other(r, login)]
+        )
     done["conversations"] = len(senders)
     done["conversation events"] = _delete_conversations(session, senders)
     subscriber.full_name, subscriber.contact_phone, subscriber.address = ERASED, None, None

@@ -5,6 +5,7 @@ download the file and call ``store_receipt``; Dana then confirms it in the
 customer's language (intent ``send_receipt``, action_receipt_received). The
 type is read from the file's first bytes, not from what the sender declares.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,11 +65,24 @@ def check_receipt(data: bytes) -> tuple[str, str]:
 
 def latest_request(session: Session, conversation_id: str) -> tuple[Optional[str], Optional[int]]:
     """The conversation's most recent refund or investigation."""
-    refund = session.execute(select(RefundRequest).where(RefundRequest.conversation_id == conversation_id)
-                             .order_by(RefundRequest.created_at.desc())).scalars().first()
-    investigation = session.execute(
-        select(PaymentInvestigation).where(PaymentInvestigation.conversation_id == conversation_id)
-        .order_by(PaymentInvestigation.created_at.desc())).scalars().first()
+    refund = (
+        session.execute(
+            select(RefundRequest)
+            .where(RefundRequest.conversation_id == conversation_id)
+            .order_by(RefundRequest.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
+    investigation = (
+        session.execute(
+            select(PaymentInvestigation)
+            .where(PaymentInvestigation.conversation_id == conversation_id)
+            .order_by(PaymentInvestigation.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
     candidates = [(r.created_at, kind, r) for kind, r in (("refund", refund), ("investigation", investigation)) if r]
     if not candidates:
         return None, None
@@ -83,21 +97,30 @@ def _link(session: Session, receipt: Receipt, kind: Optional[str], request_id: O
         session.get(model, request_id).receipt_path = receipt.path
 
 
-def store_receipt(session: Session, *, conversation_id: str, channel: str, data: bytes,
-                  now: datetime) -> StoredReceipt:
+def store_receipt(session: Session, *, conversation_id: str, channel: str, data: bytes, now: datetime) -> StoredReceipt:
     """Check and save one file; the same file twice in a conversation is stored once."""
     mime, ext = check_receipt(data)
     digest = hashlib.sha256(data).hexdigest()
-    existing = session.execute(select(Receipt).where(Receipt.conversation_id == conversation_id,
-                                                     Receipt.sha256 == digest)).scalars().first()
+    existing = (
+        session.execute(select(Receipt).where(Receipt.conversation_id == conversation_id, Receipt.sha256 == digest))
+        .scalars()
+        .first()
+    )
     if existing:
         return StoredReceipt(existing.id, existing.request_kind, existing.request_id)
     directory = settings().receipts_dir / now.strftime("%Y-%m")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{digest}{ext}"
     path.write_bytes(data)
-    receipt = Receipt(conversation_id=conversation_id, channel=channel, path=str(path), mime=mime,
-                      size=len(data), sha256=digest, created_at=now)
+    receipt = Receipt(
+        conversation_id=conversation_id,
+        channel=channel,
+        path=str(path),
+        mime=mime,
+        size=len(data),
+        sha256=digest,
+        created_at=now,
+    )
     session.add(receipt)
     _link(session, receipt, *latest_request(session, conversation_id))
     session.flush()
@@ -106,8 +129,11 @@ def store_receipt(session: Session, *, conversation_id: str, channel: str, data:
 
 def attach_pending(session: Session, conversation_id: str, kind: str, request_id: int) -> int:
     """Receipts sent before the request was filed join it now; returns how many."""
-    pending = session.execute(select(Receipt).where(Receipt.conversation_id == conversation_id,
-                                                    Receipt.request_id.is_(None))).scalars().all()
+    pending = (
+        session.execute(select(Receipt).where(Receipt.conversation_id == conversation_id, Receipt.request_id.is_(None)))
+        .scalars()
+        .all()
+    )
     for receipt in pending:
         _link(session, receipt, kind, request_id)
     return len(pending)

@@ -4,6 +4,7 @@ refund request filed (one row in the caller's transaction, returned).
 A request is idempotent per conversation: filing the same data again (a retry
 after a crash, a double click) returns the row already there.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -15,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from bot.config import POLICY
 from bot.office.models import RefundRequest, Subscriber
-from bot.office.name_match import compare_names, NameMatch
+from bot.office.name_match import NameMatch, compare_names
 from bot.office.subscribers import login_exists
 
 
 def differing_digits(right: str, wrong: str) -> int:
     """Positions where two logins differ (length difference counts too)."""
     length_gap = abs(len(right) - len(wrong))
-    return sum(a != b for a, b in zip(right, wrong)) + length_gap
+    return sum(a != b for a, b in zip(right, wrong, strict=False)) + length_gap
 
 
 def claim_deadline(paid: date) -> date:
@@ -48,8 +49,9 @@ class ReceiptDecision:
     reason: str | None  # wrong_login_missing | many_digits | amount | names_differ
 
 
-def receipt_decision(*, right_login: str, wrong_login: str, wrong_login_exists: bool,
-                     names_match: bool, amount: int) -> ReceiptDecision:
+def receipt_decision(
+    *, right_login: str, wrong_login: str, wrong_login_exists: bool, names_match: bool, amount: int
+) -> ReceiptDecision:
     """Without a receipt only when names match, 1–3 digits differ and the amount is
     below 10 000 tenge; exactly 10 000 needs a receipt."""
     if not wrong_login_exists:
@@ -82,31 +84,66 @@ def refund_receipt(session: Session, right_login: str, wrong_login: str, amount:
     return _receipt(session, right_login, wrong_login, amount, compare_owners(session, right_login, wrong_login))
 
 
-def _receipt(session: Session, right_login: str, wrong_login: str, amount: int,
-             owners: NameMatch | None) -> ReceiptDecision:
-    return receipt_decision(right_login=right_login, wrong_login=wrong_login,
-                            wrong_login_exists=login_exists(session, wrong_login),
-                            names_match=bool(owners and owners.same), amount=amount)
+def _receipt(
+    session: Session, right_login: str, wrong_login: str, amount: int, owners: NameMatch | None
+) -> ReceiptDecision:
+    return receipt_decision(
+        right_login=right_login,
+        wrong_login=wrong_login,
+        wrong_login_exists=login_exists(session, wrong_login),
+        names_match=bool(owners and owners.same),
+        amount=amount,
+    )
 
 
-def file_refund(session: Session, *, conversation_id: str, right_login: str, wrong_login: str,
-                amount: int, payment_date: date, payer_name: str, contact_phone: str,
-                email: str | None, channel: str, now: datetime,
-                payment_time: str | None = None) -> tuple[RefundRequest, ReceiptDecision]:
+def file_refund(
+    session: Session,
+    *,
+    conversation_id: str,
+    right_login: str,
+    wrong_login: str,
+    amount: int,
+    payment_date: date,
+    payer_name: str,
+    contact_phone: str,
+    email: str | None,
+    channel: str,
+    now: datetime,
+    payment_time: str | None = None,
+) -> tuple[RefundRequest, ReceiptDecision]:
     owners = compare_owners(session, right_login, wrong_login)
     decision = _receipt(session, right_login, wrong_login, amount, owners)
-    existing = session.execute(select(RefundRequest).where(
-        RefundRequest.conversation_id == conversation_id, RefundRequest.right_login == right_login,
-        RefundRequest.wrong_login == wrong_login, RefundRequest.amount == amount,
-        RefundRequest.payment_date == payment_date)).scalars().first()
+    existing = (
+        session.execute(
+            select(RefundRequest).where(
+                RefundRequest.conversation_id == conversation_id,
+                RefundRequest.right_login == right_login,
+                RefundRequest.wrong_login == wrong_login,
+                RefundRequest.amount == amount,
+                RefundRequest.payment_date == payment_date,
+            )
+        )
+        .scalars()
+        .first()
+    )
     if existing:
         return existing, decision
-    refund = RefundRequest(conversation_id=conversation_id, right_login=right_login,
-                           wrong_login=wrong_login, amount=amount, payment_date=payment_date,
-                           payer_name=payer_name, contact_phone=contact_phone, email=email,
-                           receipt_required=decision.required, receipt_reason=decision.reason,
-                           owners_names=owners.reason if owners else None,
-                           payment_time=payment_time, channel=channel, created_at=now)
+    refund = RefundRequest(
+        conversation_id=conversation_id,
+        right_login=right_login,
+        wrong_login=wrong_login,
+        amount=amount,
+        payment_date=payment_date,
+        payer_name=payer_name,
+        contact_phone=contact_phone,
+        email=email,
+        receipt_required=decision.required,
+        receipt_reason=decision.reason,
+        owners_names=owners.reason if owners else None,
+        payment_time=payment_time,
+        channel=channel,
+        created_at=now,
+    )
     session.add(refund)
     session.flush()
     return refund, decision

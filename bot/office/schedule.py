@@ -1,4 +1,5 @@
 """Time rules from the FAQ, in Astana time. Pure functions of a datetime."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time

@@ -1,4 +1,5 @@
 """The subscriber table as every flow asks it: does a login exist."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

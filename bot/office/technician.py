@@ -1,4 +1,5 @@
 """Technician tickets: deadlines from the FAQ and one open ticket per login."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,24 +31,35 @@ def deadlines(created: datetime) -> Deadlines:
 
 
 def open_ticket_for(session: Session, login: str) -> TechnicianTicket | None:
-    return session.execute(
-        select(TechnicianTicket)
-        .where(TechnicianTicket.login == login, TechnicianTicket.status.in_(OPEN_STATUSES))
-        .order_by(TechnicianTicket.created_at.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(TechnicianTicket)
+            .where(TechnicianTicket.login == login, TechnicianTicket.status.in_(OPEN_STATUSES))
+            .order_by(TechnicianTicket.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
-def file_ticket(session: Session, *, login: str, problem: str, contact_phone: str | None,
-                channel: str, language: str, now: datetime) -> tuple[TechnicianTicket, bool]:
+def file_ticket(
+    session: Session, *, login: str, problem: str, contact_phone: str | None, channel: str, language: str, now: datetime
+) -> tuple[TechnicianTicket, bool]:
     """The login's open ticket if there is one (created=False), else a new one."""
     existing = open_ticket_for(session, login)
     if existing:
         return existing, False
     due = deadlines(now)
     ticket = TechnicianTicket(
-        login=login, problem=problem, contact_phone=contact_phone, channel=channel,
-        language=language, created_at=now, callback_due=due.callback_due,
-        visit_due=due.visit_due, resolve_due=due.resolve_due,
+        login=login,
+        problem=problem,
+        contact_phone=contact_phone,
+        channel=channel,
+        language=language,
+        created_at=now,
+        callback_due=due.callback_due,
+        visit_due=due.visit_due,
+        resolve_due=due.resolve_due,
     )
     session.add(ticket)
     session.flush()

@@ -2,6 +2,7 @@
 Rasa's own code installed first (bot/server/patches.py) — the one place they
 are installed. Every way Dana's Rasa server is started uses it: scripts/run.sh,
 scripts/cluster.sh, deploy/ (Dockerfile, compose, Helm) and the tests."""
+
 import sys
 
 from bot.server import patches

@@ -14,6 +14,7 @@ are stuck (an action server not answering until its timeout), the next goes
 ahead anyway — admission may order the work, never be the reason a customer
 gets no answer.
 """
+
 from __future__ import annotations
 
 import asyncio

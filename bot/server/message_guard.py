@@ -22,6 +22,7 @@ domain's responses with bot/config.py's placeholders.
 
 Installed by DanaNaturalLanguageGenerator next to bot/server/resilience.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,8 @@ from typing import Any, Callable, Dict, List, Optional
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
-from bot.server import admission, rate_limit
 from bot.config import LANGUAGES
+from bot.server import admission, rate_limit
 from bot.text.language.detect import detect_language
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,7 @@ async def _say(agent: Agent, message: UserMessage, name: str) -> None:
         logger.error("could not send %s: %s", name, type(error).__name__)
 
 
-def guard(original: Callable, limiter: Optional[Any],
-          admitter: Optional[admission.Admission] = None) -> Callable:
+def guard(original: Callable, limiter: Optional[Any], admitter: Optional[admission.Admission] = None) -> Callable:
     """``Agent.handle_message`` with the rate limit, admission and the failure answer."""
 
     async def guarded_handle_message(self: Agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
@@ -89,8 +89,10 @@ def guard(original: Callable, limiter: Optional[Any],
             verdict = await limiter.hit(str(message.sender_id))
             if not verdict.allowed:
                 if verdict.first_refusal:  # one line per flood, not one per message
-                    logger.warning("a %s sender is over the rate limit: told once, the rest of the window "
-                                   "is dropped", message.input_channel)
+                    logger.warning(
+                        "a %s sender is over the rate limit: told once, the rest of the window " "is dropped",
+                        message.input_channel,
+                    )
                     await _say(self, message, RATE_LIMITED)
                 return None
         try:
@@ -102,8 +104,7 @@ def guard(original: Callable, limiter: Optional[Any],
             if message.input_channel in OWN_FAILURE_ANSWER:
                 raise
             # The type only: the message of a database error can quote the customer's text.
-            logger.error("message handling failed (channel %s): %s", message.input_channel,
-                         type(error).__name__)
+            logger.error("message handling failed (channel %s): %s", message.input_channel, type(error).__name__)
             await _say(self, message, UNAVAILABLE)
             return None
 

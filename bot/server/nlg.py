@@ -23,6 +23,7 @@ words («два» / «екі»), ``{name_words_gen}`` its Russian genitive («д
 ``{name_words_dat}`` … the Kazakh words with their ending («тоғыздан»); dates
 come with month names («23 октября» / «23 қазан»).
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,13 +32,13 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.nlg.generator import ResponseVariationFilter
+from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.core.nlg.interpolator import interpolate_text
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.text import formats, kazakh, spoken
 from bot.config import response_placeholders
+from bot.text import formats, kazakh, spoken
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,9 @@ class ResponseValues(dict):
     adds the Kazakh case ending to ``name``. Rasa's interpolator looks each
     placeholder up here."""
 
-    def __init__(self, values: Dict[Text, Any], responses: Dict[Text, List[Dict[Text, Any]]],
-                 voice: bool = False) -> None:
+    def __init__(
+        self, values: Dict[Text, Any], responses: Dict[Text, List[Dict[Text, Any]]], voice: bool = False
+    ) -> None:
         super().__init__(values)
         self._responses = responses
         self._voice = voice
@@ -78,11 +80,11 @@ class ResponseValues(dict):
     def _value_for(self, key: Text) -> Any:
         if dict.__contains__(self, key):
             return self._show(key, dict.__getitem__(self, key))
-        if key.endswith(WORDS) and dict.__contains__(self, key[:-len(WORDS)]):
-            return self._words(key[:-len(WORDS)])
+        if key.endswith(WORDS) and dict.__contains__(self, key[: -len(WORDS)]):
+            return self._words(key[: -len(WORDS)])
         base, _, case = key.rpartition("_")
         if case in kazakh.CASES and base.endswith(WORDS) and self.language == "ru":
-            return self._words(base[:-len(WORDS)], case)
+            return self._words(base[: -len(WORDS)], case)
         if case in kazakh.CASES and (dict.__contains__(self, base) or base.endswith(WORDS)):
             return self._with_case(base, case)
         raise KeyError(key)
@@ -90,8 +92,7 @@ class ResponseValues(dict):
     def _show(self, key: Text, value: Any) -> Any:
         term = term_response(key, value)
         if isinstance(value, str) and term in self._responses:
-            variants = ResponseVariationFilter(self._responses).responses_for_utter_action(
-                term, None, dict.copy(self))
+            variants = ResponseVariationFilter(self._responses).responses_for_utter_action(term, None, dict.copy(self))
             if variants and variants[0].get("text"):
                 return variants[0]["text"]
         if self._voice:
@@ -119,8 +120,12 @@ class ResponseValues(dict):
             return value
 
 
-def text_outside_a_turn(name: Text, language: Optional[Text], channel: Optional[Text] = None,
-                        responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None) -> Text:
+def text_outside_a_turn(
+    name: Text,
+    language: Optional[Text],
+    channel: Optional[Text] = None,
+    responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
+) -> Text:
     """A response's text where no turn is running to generate it — the message
     guard's failure answers, a channel's own «not heard» — chosen as Rasa chooses
     a variation (language condition, then channel) and filled like any answer.
@@ -134,8 +139,9 @@ def text_outside_a_turn(name: Text, language: Optional[Text], channel: Optional[
         return ""
     texts = []
     for lang in [language] if language else ["kk", "ru"]:
-        values = ResponseValues({**response_placeholders(), "language": lang}, responses,
-                                voice=channel == VOICE_CHANNEL)
+        values = ResponseValues(
+            {**response_placeholders(), "language": lang}, responses, voice=channel == VOICE_CHANNEL
+        )
         chosen = ResponseVariationFilter(responses).responses_for_utter_action(name, channel, dict(values))
         if chosen and chosen[0].get("text"):
             texts.append(interpolate_text(chosen[0]["text"], values))
@@ -144,9 +150,7 @@ def text_outside_a_turn(name: Text, language: Optional[Text], channel: Optional[
 
 
 class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
-    def __init__(
-        self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None
-    ) -> None:
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
         super().__init__((domain or Domain.empty()).responses)
         self.placeholders = response_placeholders()
 
@@ -158,13 +162,9 @@ class DanaNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
         voice = {VOICE_KEY: True} if output_channel == VOICE_CHANNEL else {}
-        return await super().generate(
-            utter_action, tracker, output_channel, **{**self.placeholders, **kwargs, **voice}
-        )
+        return await super().generate(utter_action, tracker, output_channel, **{**self.placeholders, **kwargs, **voice})
 
-    def _response_variables(
-        self, filled_slots: Optional[Dict[Text, Any]], kwargs: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+    def _response_variables(self, filled_slots: Optional[Dict[Text, Any]], kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
         values = {**(filled_slots or {}), **kwargs}
         voice = bool(values.pop(VOICE_KEY, False))
         return ResponseValues(values, self.responses, voice=voice)

@@ -22,6 +22,7 @@ admission limit and the «try again» answer of the message guard, the HTTP API'
 database restart unwrapped by Rasa's fail-safe store (which would answer from an
 empty conversation). The suite's tests of those features require the patches.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,8 @@ def check_rasa_version() -> None:
         raise RuntimeError(
             f"Dana's changes to Rasa (bot/server/patches.py) are written for Rasa {RASA_VERSION}, "
             f"this is Rasa {rasa.__version__}. Install the pinned version (requirements.txt) or "
-            f"re-check each patch against the new code; {SWITCH}=off runs Rasa's own code.")
+            f"re-check each patch against the new code; {SWITCH}=off runs Rasa's own code."
+        )
 
 
 def same(replacement: Any) -> Callable[[Any], Any]:
@@ -67,55 +69,120 @@ def same(replacement: Any) -> Callable[[Any], Any]:
 
 def patches() -> List[Patch]:
     """The list, in the order it is applied (imports here: Rasa is heavy)."""
+    import rasa.server as rasa_server
     from rasa.core import processor as rasa_processor
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
     from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
     from rasa.core.policies.rule_policy import RulePolicy
-    import rasa.server as rasa_server
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
     from rasa.shared.core.slots import Slot
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.server import message_guard, resilience, speedups, tracker_store
-    from channels import api_guard
+    from bot.server import api_guard, message_guard, resilience, speedups, tracker_store
 
     fast = "tests/bot/server/test_speedups.py"
-    log_copy = [Patch(module, "copy", same(speedups.copy_for_debug_logs),
-                      "deep copies made for debug log calls only when debug logging is on (speedup 7)", fast)
-                for module in speedups.DEBUG_LOG_COPIERS]
+    log_copy = [
+        Patch(
+            module,
+            "copy",
+            same(speedups.copy_for_debug_logs),
+            "deep copies made for debug log calls only when debug logging is on (speedup 7)",
+            fast,
+        )
+        for module in speedups.DEBUG_LOG_COPIERS
+    ]
     return log_copy + [
-        Patch(RulePolicy, "_get_possible_keys", same(speedups._get_possible_keys),
-              "rules matched against the last states only, remembered (speedup 6)", fast),
+        Patch(
+            RulePolicy,
+            "_get_possible_keys",
+            same(speedups._get_possible_keys),
+            "rules matched against the last states only, remembered (speedup 6)",
+            fast,
+        ),
         Patch(Slot, "__copy__", same(speedups._copy_slot), "a slot's shallow copy without __reduce_ex__ (5)", fast),
-        Patch(RemoteAction, "__init__", same(speedups._remote_action_init),
-              "kept-alive connections to the action server (4)", fast),
-        Patch(RemoteAction, "_validate_action_result", same(speedups._validate_action_result),
-              "the action reply's schema compiled once, known events not re-checked (1)", fast),
-        Patch(Event, "resolve_by_type", same(staticmethod(speedups._resolve_by_type)),
-              "event type by name from a map built once (2)", fast),
-        Patch(rasa_processor, "DaskGraphRunner", same(speedups.SequentialGraphRunner),
-              "graphs run in a precomputed order instead of through dask (3)", fast),
-        Patch(Agent, "load_model", same(speedups._load_model_then_freeze),
-              "a loaded model frozen out of the garbage collector's full passes (8)", fast),
+        Patch(
+            RemoteAction,
+            "__init__",
+            same(speedups._remote_action_init),
+            "kept-alive connections to the action server (4)",
+            fast,
+        ),
+        Patch(
+            RemoteAction,
+            "_validate_action_result",
+            same(speedups._validate_action_result),
+            "the action reply's schema compiled once, known events not re-checked (1)",
+            fast,
+        ),
+        Patch(
+            Event,
+            "resolve_by_type",
+            same(staticmethod(speedups._resolve_by_type)),
+            "event type by name from a map built once (2)",
+            fast,
+        ),
+        Patch(
+            rasa_processor,
+            "DaskGraphRunner",
+            same(speedups.SequentialGraphRunner),
+            "graphs run in a precomputed order instead of through dask (3)",
+            fast,
+        ),
+        Patch(
+            Agent,
+            "load_model",
+            same(speedups._load_model_then_freeze),
+            "a loaded model frozen out of the garbage collector's full passes (8)",
+            fast,
+        ),
         Patch(Domain, "is_empty", same(speedups._domain_is_empty), "the empty domain's dict built once (9)", fast),
-        Patch(TrackerFeaturizer, "_create_states", same(staticmethod(speedups._create_states)),
-              "a conversation's states kept while its events are the same (10)", fast),
-        Patch(DialogueStateTracker, "copy", same(speedups._copy_tracker),
-              "a tracker copied without deep-copying its events (11)", fast),
-        Patch(RemoteAction, "run", resilience.guarded_run,
-              "a failed custom action is tried again while an action server or the database restarts, "
-              "then the customer hears «try again» instead of nothing", "tests/bot/server/test_resilience.py"),
-        Patch(Agent, "handle_message", message_guard.guarded,
-              "the per-sender rate limit, the admission limit and an answer when a turn fails "
-              "(Rasa would answer nothing)", "tests/bot/server/test_admission.py, test_rate_limit_unit.py"),
-        Patch(Agent, "_create_tracker_store", tracker_store.unwrapped,
-              "Dana's tracker store used as it is, not wrapped in Rasa's FailSafeTrackerStore, which on a "
-              "database error answers from an empty conversation", "tests/bot/server/test_tracker_store.py"),
-        Patch(rasa_server, "requires_auth", api_guard.checking_requires_auth,
-              "the HTTP API's request bodies checked after authentication: 400, never 500",
-              "tests/test_security.py"),
+        Patch(
+            TrackerFeaturizer,
+            "_create_states",
+            same(staticmethod(speedups._create_states)),
+            "a conversation's states kept while its events are the same (10)",
+            fast,
+        ),
+        Patch(
+            DialogueStateTracker,
+            "copy",
+            same(speedups._copy_tracker),
+            "a tracker copied without deep-copying its events (11)",
+            fast,
+        ),
+        Patch(
+            RemoteAction,
+            "run",
+            resilience.guarded_run,
+            "a failed custom action is tried again while an action server or the database restarts, "
+            "then the customer hears «try again» instead of nothing",
+            "tests/bot/server/test_resilience.py",
+        ),
+        Patch(
+            Agent,
+            "handle_message",
+            message_guard.guarded,
+            "the per-sender rate limit, the admission limit and an answer when a turn fails "
+            "(Rasa would answer nothing)",
+            "tests/bot/server/test_admission.py, test_rate_limit_unit.py",
+        ),
+        Patch(
+            Agent,
+            "_create_tracker_store",
+            tracker_store.unwrapped,
+            "Dana's tracker store used as it is, not wrapped in Rasa's FailSafeTrackerStore, which on a "
+            "database error answers from an empty conversation",
+            "tests/bot/server/test_tracker_store.py",
+        ),
+        Patch(
+            rasa_server,
+            "requires_auth",
+            api_guard.checking_requires_auth,
+            "the HTTP API's request bodies checked after authentication: 400, never 500",
+            "tests/test_security.py",
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ in Redis in clear; the hash also bounds the key of a 1000-character id.
 Redis down or slow: every message passes (fail open) — the limit protects
 Dana, it must never be the reason a customer gets no answer.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,8 +79,7 @@ class RedisRateLimiter:
             now = time.monotonic()
             if now - self._last_warning > LOG_EVERY:
                 self._last_warning = now
-                logger.warning("rate limit not checked, Redis unavailable (%s); messages pass",
-                               type(error).__name__)
+                logger.warning("rate limit not checked, Redis unavailable (%s); messages pass", type(error).__name__)
             return Verdict(True, False)
         return _verdict(int(count), self.limit)
 
@@ -88,8 +88,9 @@ def redis_client(host: str, port: int, db: int):
     from redis import asyncio as redis_asyncio
 
     # The same Redis as Rasa's lock store (endpoints.yml), which has no password either.
-    return redis_asyncio.Redis(host=host, port=port, db=db, socket_timeout=REDIS_TIMEOUT,
-                               socket_connect_timeout=REDIS_TIMEOUT)
+    return redis_asyncio.Redis(
+        host=host, port=port, db=db, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
 
 
 def from_environment() -> Optional[object]:
@@ -100,7 +101,10 @@ def from_environment() -> Optional[object]:
     if limit <= 0 or window <= 0:
         return None
     if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() == "redis":
-        client = redis_client(os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")),
-                              int(os.environ.get("REDIS_LOCK_DB", "1") or 1))
+        client = redis_client(
+            os.environ.get("REDIS_HOST", "127.0.0.1"),
+            int(os.environ.get("REDIS_PORT", "6379")),
+            int(os.environ.get("REDIS_LOCK_DB", "1") or 1),
+        )
         return RedisRateLimiter(limit, window, client)
     return MemoryRateLimiter(limit, window)

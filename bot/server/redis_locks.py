@@ -19,12 +19,13 @@ here the whole lock step is repeated for up to ``LIMITS.lock_store_retry_seconds
 with ``asyncio.sleep`` between tries, so the server's other conversations go on
 meanwhile (a transaction either ran whole or not at all, so repeating one is safe).
 """
+
 from __future__ import annotations
 
 import asyncio
-import os
 import json
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Optional, Text, Tuple
@@ -74,8 +75,9 @@ def change_lock(store: RedisLockStore, conversation_id: Text, change: Change, cr
 
 def issue_ticket(self: RedisLockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
     try:
-        return self._dana_change_lock(conversation_id, lambda lock: (SAVE, lock.issue_ticket(lock_lifetime)),
-                                      create=True)
+        return self._dana_change_lock(
+            conversation_id, lambda lock: (SAVE, lock.issue_ticket(lock_lifetime)), create=True
+        )
     except Exception as error:  # Rasa's contract: a failure to queue is a LockError
         raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
@@ -91,6 +93,7 @@ def finish_serving(self: RedisLockStore, conversation_id: Text, ticket_number: i
 def cleanup(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
     """Finish the ticket and delete the lock if nobody else is queued — in one step,
     so a ticket another server queues meanwhile is never deleted with it."""
+
     def finish(lock: TicketLock) -> Tuple[str, None]:
         lock.remove_ticket_for(ticket_number)
         return (SAVE if lock.is_someone_waiting() else DELETE), None
@@ -102,7 +105,8 @@ def _redis_down(error: BaseException) -> bool:
     from redis.exceptions import ConnectionError, TimeoutError
 
     return isinstance(error, (ConnectionError, TimeoutError)) or isinstance(
-        error.__cause__, (ConnectionError, TimeoutError))
+        error.__cause__, (ConnectionError, TimeoutError)
+    )
 
 
 class DanaRedisLockStore(RedisLockStore):
@@ -122,8 +126,9 @@ class DanaRedisLockStore(RedisLockStore):
     cleanup = cleanup
 
     @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = 1) -> AsyncIterator[TicketLock]:
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncIterator[TicketLock]:
         """Rasa's ``LockStore.lock``, each Redis step repeated while Redis is down."""
         ticket = await self._retrying(self.issue_ticket, conversation_id, lock_lifetime)
         try:

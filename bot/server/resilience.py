@@ -13,6 +13,7 @@ collected so far stay in the tracker (and reach an operator with a hand-off).
 
 Redis restarts are ridden out by Dana's lock store itself (bot/server/redis_locks.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,7 @@ def guarded_run(original: Callable) -> Callable:
                 if time.monotonic() + delay <= deadline:
                     # Another action server (behind the balancer) or the database
                     # back from a restart will do it; actions are safe to repeat.
-                    logger.warning("custom action %s failed (%s); trying again", self.name(),
-                                   type(error).__name__)
+                    logger.warning("custom action %s failed (%s); trying again", self.name(), type(error).__name__)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue

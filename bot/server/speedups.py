@@ -75,6 +75,7 @@
 Installed once per process by DanaNaturalLanguageGenerator, which Rasa
 creates before it loads the model.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -93,10 +94,10 @@ import structlog
 import ujson
 from jsonschema import ValidationError, validators
 from rasa.core import processor as rasa_processor
-from rasa.core.agent import Agent
-from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.actions import forms as rasa_forms
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies import memoization as rasa_memoization
 from rasa.core.policies import rule_policy as rasa_rule_policy
 from rasa.core.policies.rule_policy import RulePolicy
@@ -151,7 +152,8 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
             # The reply schema says events: an array of items; nothing else
             # about the array. Envelope and each event valid = reply valid.
             if _action_reply_validator().is_valid({**result, "events": []}) and all(
-                    _is_known_valid(event) for event in events):
+                _is_known_valid(event) for event in events
+            ):
                 return True
         _action_reply_validator().validate(result)  # raises Rasa's error
         return True
@@ -182,13 +184,9 @@ def _resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> 
 class SequentialGraphRunner(DaskGraphRunner):
     """DaskGraphRunner's nodes, run in a cached topological order without dask."""
 
-    def run(
-        self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
-    ) -> Dict[Text, Any]:
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
-        results: Dict[Text, Tuple[Text, Any]] = {
-            name: (name, value) for name, value in (inputs or {}).items()
-        }
+        results: Dict[Text, Tuple[Text, Any]] = {name: (name, value) for name, value in (inputs or {}).items()}
         clash = set(results) & set(self._graph_schema.nodes)
         if clash:
             raise GraphRunError(f"Input names {sorted(clash)} clash with node names.")
@@ -207,8 +205,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         if targets not in plans:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
             order = TopologicalSorter(
-                {name: [n for n in node.needs.values() if n in schema.nodes]
-                 for name, node in schema.nodes.items()}
+                {name: [n for n in node.needs.values() if n in schema.nodes] for name, node in schema.nodes.items()}
             ).static_order()
             plans[targets] = [(name, tuple(schema.nodes[name].needs.values())) for name in order]
         return plans[targets]
@@ -236,15 +233,20 @@ class _KeptSession:
         entry = _sessions.get(key)
         if entry is None or entry[0] is not loop or entry[1].closed:
             endpoint = self._endpoint
-            auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
-                    if endpoint.basic_auth else None)
+            auth = (
+                aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+                if endpoint.basic_auth
+                else None
+            )
             # Rasa's EndpointConfig.session, plus a connection pool that keeps
             # connections and a faster JSON encoder for the request body.
             session = aiohttp.ClientSession(
-                headers=endpoint.headers, auth=auth,
+                headers=endpoint.headers,
+                auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
-                json_serialize=encode_json)
+                json_serialize=encode_json,
+            )
             entry = _sessions[key] = (loop, session)
         return entry[1]
 
@@ -294,8 +296,7 @@ def _frozen(state: Dict[Text, Any]) -> Tuple:
     return tuple(sorted((kind, tuple(sorted(sub_state.items()))) for kind, sub_state in state.items()))
 
 
-def _matching_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]],
-                   longest: int) -> set:
+def _matching_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]], longest: int) -> set:
     possible_keys = set(lookup.keys())
     for i, state in enumerate(reversed(states)):
         if i >= longest:  # every key passes from here on
@@ -370,9 +371,13 @@ _rasa_create_states = TrackerFeaturizer._create_states
 _STATES = "_dana_states"
 
 
-def _create_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
-                   ignore_rule_only_turns: bool = False,
-                   rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
+def _create_states(
+    tracker: DialogueStateTracker,
+    domain: Domain,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[Dict[Text, Any]]:
     events = tracker.events
     # RulePolicy builds its rule_only_data anew for each call: keyed by content.
     only = tuple((name, tuple(values)) for name, values in sorted((rule_only_data or {}).items()))
@@ -382,12 +387,15 @@ def _create_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slo
     last = events[-1] if events else None
     kept = tracker.__dict__.get(_STATES)
     if kept is None or kept[0] != key or kept[1] is not last or kept[2] is not domain:
-        kept = (key, last, domain, _rasa_create_states(tracker, domain, omit_unset_slots,
-                                                       ignore_rule_only_turns, rule_only_data))
+        kept = (
+            key,
+            last,
+            domain,
+            _rasa_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data),
+        )
         tracker.__dict__[_STATES] = kept
     # States are dicts of sub-state dicts of strings and tuples: two levels to copy.
-    return [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()}
-            for state in kept[3]]
+    return [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()} for state in kept[3]]
 
 
 # 11. tracker copies without a replay -------------------------------------------------------
@@ -395,8 +403,7 @@ _rasa_copy_tracker = DialogueStateTracker.copy
 
 
 def _copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
-    if type(self) is not DialogueStateTracker or type(self.slots) is not dict \
-            or self._max_event_history is not None:
+    if type(self) is not DialogueStateTracker or type(self.slots) is not dict or self._max_event_history is not None:
         return _rasa_copy_tracker(self)
     new = DialogueStateTracker.__new__(DialogueStateTracker)
     # What init_copy() and replaying self.events give; nothing else is carried
@@ -413,10 +420,16 @@ def _copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
         latest_action=dict(self.latest_action) if self.latest_action is not None else None,
         # A replay shares the latest messages' event objects, or makes new
         # empty ones (with their own timestamps) where there are none.
-        latest_message=(self.latest_message if self.latest_message.text is not None
-                        or self.latest_message.intent_name else UserUttered.empty()),
-        latest_bot_utterance=(self.latest_bot_utterance if self.latest_bot_utterance.text is not None
-                              or self.latest_bot_utterance.data else BotUttered.empty()),
+        latest_message=(
+            self.latest_message
+            if self.latest_message.text is not None or self.latest_message.intent_name
+            else UserUttered.empty()
+        ),
+        latest_bot_utterance=(
+            self.latest_bot_utterance
+            if self.latest_bot_utterance.text is not None or self.latest_bot_utterance.data
+            else BotUttered.empty()
+        ),
         active_loop=dataclasses.replace(self.active_loop) if self.active_loop is not None else None,
         model_id=None,
         assistant_id=None,

@@ -27,6 +27,7 @@ session" as Rasa's store (tests compare the two). Saving appends the events adde
 the tracker was loaded; a tracker this store did not load (a new one), or a
 retried save, counts the stored rows first, as Rasa does.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # Attribute set on a tracker: how many of its events are already stored.
 _STORED = "_dana_stored_events"
-async def retry_on_disconnect(operation: Callable[[int], Awaitable[T]], what: str,
-                              seconds: Optional[float] = None) -> T:
+
+
+async def retry_on_disconnect(
+    operation: Callable[[int], Awaitable[T]], what: str, seconds: Optional[float] = None
+) -> T:
     """Run ``operation(attempt)``; on a lost database connection wait and try
     again until ``seconds`` have passed, then re-raise."""
     budget = LIMITS.database_retry_seconds if seconds is None else seconds
@@ -64,8 +68,9 @@ async def retry_on_disconnect(operation: Callable[[int], Awaitable[T]], what: st
         except sa_exc.SQLAlchemyError as error:
             if not database_unavailable(error) or time.monotonic() + delay > deadline:
                 raise
-            logger.warning("database unavailable while %s (attempt %s): %s; retrying",
-                           what, attempt + 1, type(error).__name__)
+            logger.warning(
+                "database unavailable while %s (attempt %s): %s; retrying", what, attempt + 1, type(error).__name__
+            )
         await asyncio.sleep(delay)
         delay, attempt = min(delay * 2, 2.0), attempt + 1
 
@@ -74,8 +79,13 @@ def _engine(url: Any) -> sa.engine.Engine:
     if url.get_backend_name() == "sqlite":
         # A local file cannot restart under us: no ping. Pooled connections
         # (the server uses them from its one event-loop thread).
-        engine = sa.create_engine(url, poolclass=QueuePool, pool_size=5, max_overflow=10,
-                                  connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(
+            url,
+            poolclass=QueuePool,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
         sa.event.listen(engine, "connect", _no_fsync_per_turn)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
@@ -99,12 +109,19 @@ def _event_row(sender_id: Text, event: Event) -> Dict[Text, Any]:
     ujson's, as for action calls (json.dumps was 2 % of a message's CPU); Rasa
     reads it back with json.loads, as it reads rows written by json.dumps."""
     data = event.as_dict()
-    return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            "action_name": data.get("name"), "data": encode_json(data)}
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": encode_json(data),
+    }
 
 
 class DanaTrackerStore(SQLTrackerStore):
+    engine: sa.engine.Engine  # set in SQLTrackerStore.__init__, which mypy cannot type
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         url = self.engine.url
@@ -114,12 +131,14 @@ class DanaTrackerStore(SQLTrackerStore):
         events = self.SQLEvent.__table__
         sender = sa.bindparam("sender_id")
         # Rasa's _event_query: the events since the latest session start (or all).
-        session_start = (sa.select(sa.func.max(events.c.timestamp))
-                         .where(events.c.sender_id == sender,
-                                events.c.type_name == SessionStarted.type_name)
-                         .scalar_subquery())
+        session_start = (
+            sa.select(sa.func.max(events.c.timestamp))
+            .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
         latest_session = (events.c.sender_id == sender) & sa.or_(
-            events.c.timestamp >= session_start, session_start.is_(None))
+            events.c.timestamp >= session_start, session_start.is_(None)
+        )
         self._load_query = sa.select(events.c.data).where(latest_session).order_by(events.c.id)
         self._count_query = sa.select(sa.func.count(events.c.id)).where(latest_session)
         self._insert = events.insert()

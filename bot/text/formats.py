@@ -12,6 +12,7 @@ with ``present``:
 
 Pure functions, no words: what Dana says around a value lives in domain/responses.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,7 @@ from typing import Any
 from bot.config import ASTANA
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_MOMENT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?")
 
 
 def customer_date(day: date) -> str:

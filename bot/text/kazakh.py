@@ -33,6 +33,7 @@ After digits the ending is joined with a hyphen («18:00-ге»), after a word
 directly («қазанға»). This module only chooses endings; what Dana says lives
 in domain/responses.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,20 @@ _UNITS = ("нөл", "бір", "екі", "үш", "төрт", "бес", "алты"
 _TENS = ("", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан")
 _SCALES = ("", "мың", "миллион", "миллиард", "триллион")
 # Month names as said in a date («23 қазан»).
-_MONTHS = ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
-           "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан")
+_MONTHS = (
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+)
 
 _BACK_VOWELS = set("аоұыяё")
 _FRONT_VOWELS = set("әеіөүэ")
@@ -59,23 +72,52 @@ _VOICELESS = set("кқпстфхцчшщһбвгд")
 
 # (back, front) endings by case and final sound.
 _ENDINGS = {
-    "dat": {"vowel": ("ға", "ге"), "sonorant": ("ға", "ге"), "voiced": ("ға", "ге"),
-            "nasal": ("ға", "ге"), "voiceless": ("қа", "ке")},
-    "loc": {"vowel": ("да", "де"), "sonorant": ("да", "де"), "voiced": ("да", "де"),
-            "nasal": ("да", "де"), "voiceless": ("та", "те")},
-    "abl": {"vowel": ("дан", "ден"), "sonorant": ("дан", "ден"), "voiced": ("дан", "ден"),
-            "nasal": ("нан", "нен"), "voiceless": ("тан", "тен")},
-    "gen": {"vowel": ("ның", "нің"), "sonorant": ("дың", "дің"), "voiced": ("дың", "дің"),
-            "nasal": ("ның", "нің"), "voiceless": ("тың", "тің")},
-    "acc": {"vowel": ("ны", "ні"), "sonorant": ("ды", "ді"), "voiced": ("ды", "ді"),
-            "nasal": ("ды", "ді"), "voiceless": ("ты", "ті")},
-    "ins": {"vowel": ("мен", "мен"), "sonorant": ("мен", "мен"), "voiced": ("бен", "бен"),
-            "nasal": ("мен", "мен"), "voiceless": ("пен", "пен")},
+    "dat": {
+        "vowel": ("ға", "ге"),
+        "sonorant": ("ға", "ге"),
+        "voiced": ("ға", "ге"),
+        "nasal": ("ға", "ге"),
+        "voiceless": ("қа", "ке"),
+    },
+    "loc": {
+        "vowel": ("да", "де"),
+        "sonorant": ("да", "де"),
+        "voiced": ("да", "де"),
+        "nasal": ("да", "де"),
+        "voiceless": ("та", "те"),
+    },
+    "abl": {
+        "vowel": ("дан", "ден"),
+        "sonorant": ("дан", "ден"),
+        "voiced": ("дан", "ден"),
+        "nasal": ("нан", "нен"),
+        "voiceless": ("тан", "тен"),
+    },
+    "gen": {
+        "vowel": ("ның", "нің"),
+        "sonorant": ("дың", "дің"),
+        "voiced": ("дың", "дің"),
+        "nasal": ("ның", "нің"),
+        "voiceless": ("тың", "тің"),
+    },
+    "acc": {
+        "vowel": ("ны", "ні"),
+        "sonorant": ("ды", "ді"),
+        "voiced": ("ды", "ді"),
+        "nasal": ("ды", "ді"),
+        "voiceless": ("ты", "ті"),
+    },
+    "ins": {
+        "vowel": ("мен", "мен"),
+        "sonorant": ("мен", "мен"),
+        "voiced": ("бен", "бен"),
+        "nasal": ("мен", "мен"),
+        "voiceless": ("пен", "пен"),
+    },
 }
 
 # A number at the end of the text, thousands grouped by spaces («10 000») or not.
-_TRAILING_NUMBER = re.compile(
-    r"(?:^|\s)(?P<whole>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.](?P<fraction>\d+))?$")
+_TRAILING_NUMBER = re.compile(r"(?:^|\s)(?P<whole>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.](?P<fraction>\d+))?$")
 _TIME = re.compile(r"(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)")
 _DATE = re.compile(r"(?P<day>0?[1-9]|[12]\d|3[01])\.(?P<month>0[1-9]|1[0-2])(?:\.(?P<year>\d{4}))?")
 _WORD = re.compile(r"[а-яёәғқңөұүһі]+$", re.IGNORECASE)

@@ -9,6 +9,7 @@ phones) are spelled digit by digit by channels/speech.py.
 
 Pure functions, no words of Dana's own: what she says lives in domain/responses.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,10 +19,34 @@ from num2words import num2words
 
 from bot.config import ASTANA
 
-_RU_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля",
-              "августа", "сентября", "октября", "ноября", "декабря")
-_KK_MONTHS = ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
-              "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан")
+_RU_MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_KK_MONTHS = (
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+)
 _TIME = re.compile(r"(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)")
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+")
 # num2words names Kazakh «kz»; Russian cases by their English names.

@@ -8,6 +8,7 @@ or a heart is «thank you»; anything else (anger, tears, question marks) is
 not understood — Dana asks to rephrase, and offers an operator on the second
 miss. Messages with any letter or digit are left to the classifier.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,7 @@ MEANINGS = {
 _MEANING = {ch: intent for intent, chars in MEANINGS.items() for ch in chars}
 _PUNCTUATION = set("!?.,;:…-—()\"'«»")
 _WORDS = re.compile(r"\w")
-_SKIN_AND_JOINERS = re.compile("[\U0001F3FB-\U0001F3FF\u200d\ufe0f]")
+_SKIN_AND_JOINERS = re.compile("[\U0001f3fb-\U0001f3ff\u200d\ufe0f]")
 
 
 def emoji_intent(text: str) -> Optional[str]:
@@ -36,14 +37,15 @@ def emoji_intent(text: str) -> Optional[str]:
     agree, "" when it means nothing Dana can act on; None if it has words."""
     if not text.strip() or _WORDS.search(text):
         return None
-    meanings = {_MEANING.get(ch) for ch in _SKIN_AND_JOINERS.sub("", text)
-                if not ch.isspace() and ch.isprintable() and ch not in _PUNCTUATION}
+    meanings = {
+        _MEANING.get(ch)
+        for ch in _SKIN_AND_JOINERS.sub("", text)
+        if not ch.isspace() and ch.isprintable() and ch not in _PUNCTUATION
+    }
     return meanings.pop() if len(meanings) == 1 and None not in meanings else ""
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class EmojiOnlyClassifier(GraphComponent):
     @classmethod
     def create(
@@ -63,7 +65,6 @@ class EmojiOnlyClassifier(GraphComponent):
             # No confidence for anything when the emoji mean nothing: the
             # FallbackClassifier after this turns it into nlu_fallback.
             ranking = [{"name": intent, "confidence": 1.0}] if intent else []
-            message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0},
-                        add_to_output=True)
+            message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -5,6 +5,7 @@ better than a learned tagger, and the values come out normalised
 (+77XXXXXXXXX, integer tenge, ISO date). Where spans overlap, the more
 specific entity wins: e-mail > phone > login > date > amount > name.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Text
@@ -48,8 +49,7 @@ def extract_entities(text: str) -> List[Dict[Text, Any]]:
             if any(start < e and s < end for s, e in taken):
                 continue
             taken.append((start, end))
-            entities.append({"entity": name, "start": start, "end": end,
-                             "value": value, "confidence_entity": 1.0})
+            entities.append({"entity": name, "start": start, "end": end, "value": value, "confidence_entity": 1.0})
     return sorted(entities, key=lambda e: e["start"])
 
 
@@ -62,9 +62,7 @@ def entities_of(message: Message) -> List[Dict[Text, Any]]:
     return found
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class DanaEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(

@@ -18,6 +18,7 @@ sentence, into ``PART_FEATURES``: the classifier then judges it by its main
 complaint rather than by whichever words dominate the whole (nlu/components/
 intent_classifier.py). Short messages — nearly all — get nothing extra.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,11 +28,10 @@ import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from sklearn.feature_extraction.text import CountVectorizer
-
 
 # Each featurizer appends its rows (one per sentence) here, in pipeline order.
 PART_FEATURES = "dana_part_features"
@@ -44,9 +44,7 @@ def sentence_spans(text: Text) -> List[Tuple[int, int]]:
     return [m.span() for m in _SENTENCE.finditer(text) if m.group(0).strip(" .!?\n…")]
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
     def _create_features(
         self, attribute: Text, all_tokens: List[List[Text]]
@@ -95,9 +93,12 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
                 counts[index] = counts.get(index, 0) + 1
         columns = sorted(counts)
         return scipy.sparse.coo_matrix(
-            (np.array([counts[c] for c in columns], dtype=vectorizer.dtype),
-             (np.zeros(len(columns), dtype=np.int32), np.array(columns, dtype=np.int32))),
-            shape=(1, len(vocabulary)))
+            (
+                np.array([counts[c] for c in columns], dtype=vectorizer.dtype),
+                (np.zeros(len(columns), dtype=np.int32), np.array(columns, dtype=np.int32)),
+            ),
+            shape=(1, len(vocabulary)),
+        )
 
     def _analyser(self, vectorizer: CountVectorizer) -> Callable[[Text], List[Text]]:
         # Built once per vectorizer (a loaded or retrained model brings new ones).

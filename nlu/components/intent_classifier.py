@@ -26,12 +26,12 @@ leads clearly (``main_complaint_confidence``) but several were found, the
 intent is ``choose_topic`` and the ranking holds them: Dana asks which one
 (actions/general.py) instead of guessing or asking to rephrase the whole story.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Tuple
 
 import numpy as np
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -52,19 +52,30 @@ CHOOSE_TOPIC = "choose_topic"
 TOPIC_SHOWN_FROM = 0.1
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "max_iter": 500,
-                # Sentences of a long message that say no topic of their own.
-                "background_intents": ["greet", "goodbye", "thank", "affirm", "deny", "inform",
-                                       "bot_challenge", "out_of_scope", "switch_language"],
-                # A long message's leading topic is taken when its mean reading is at
-                # least this (the FallbackClassifier's threshold); else Dana asks.
-                "main_complaint_confidence": 0.45}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 10.0,
+            "max_iter": 500,
+            # Sentences of a long message that say no topic of their own.
+            "background_intents": [
+                "greet",
+                "goodbye",
+                "thank",
+                "affirm",
+                "deny",
+                "inform",
+                "bot_challenge",
+                "out_of_scope",
+                "switch_language",
+            ],
+            # A long message's leading topic is taken when its mean reading is at
+            # least this (the FallbackClassifier's threshold); else Dana asks.
+            "main_complaint_confidence": 0.45,
+        }
 
     def __init__(
         self,
@@ -95,18 +106,23 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         prediction for a message of one row."""
         rows = []
         for message in messages:
-            sentence = [f for f in message.features
-                        if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-            parts = ([f.features for f in sentence if f.is_sparse()]
-                     + [csr_matrix(f.features) for f in sentence if f.is_dense()])
+            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            parts = [f.features for f in sentence if f.is_sparse()] + [
+                csr_matrix(f.features) for f in sentence if f.is_dense()
+            ]
             columns, values, width = [], [], 0
             for part in parts:
                 part = part.tocoo()  # one row: its columns and values
                 columns.append(part.col + width)
                 values.append(part.data)
                 width += part.shape[1]
-            rows.append((np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
-                         np.concatenate(values) if values else np.zeros(0), width))
+            rows.append(
+                (
+                    np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
+                    np.concatenate(values) if values else np.zeros(0),
+                    width,
+                )
+            )
         return rows
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
@@ -116,9 +132,14 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         row_ends = np.cumsum([0] + [len(columns) for columns, _, _ in rows])
         if not row_ends[-1]:
             return csr_matrix((len(messages), width))
-        return csr_matrix((np.concatenate([values for _, values, _ in rows]),
-                           np.concatenate([columns for columns, _, _ in rows]), row_ends),
-                          shape=(len(messages), width))
+        return csr_matrix(
+            (
+                np.concatenate([values for _, values, _ in rows]),
+                np.concatenate([columns for columns, _, _ in rows]),
+                row_ends,
+            ),
+            shape=(len(messages), width),
+        )
 
     def _probabilities(self, rows: List[Tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
         """sklearn's predict_proba for these rows: softmax(x·Wᵀ + b), each row's
@@ -126,8 +147,10 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         weights = getattr(self, "_weights", None)
         if weights is None or weights.shape[1] != len(self.clf.classes_):
             weights = self._weights = np.ascontiguousarray(self.clf.coef_.T)
-        scores = np.array([values @ weights[columns] for columns, values, _ in rows]).reshape(
-            len(rows), weights.shape[1]) + self.clf.intercept_
+        scores = (
+            np.array([values @ weights[columns] for columns, values, _ in rows]).reshape(len(rows), weights.shape[1])
+            + self.clf.intercept_
+        )
         return softmax(scores, axis=1)
 
     @staticmethod
@@ -135,7 +158,7 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         """One row per sentence of a long message, featurizers side by side as in _rows."""
         per_featurizer = message.get(PART_FEATURES) or []
         rows = []
-        for part in zip(*per_featurizer):
+        for part in zip(*per_featurizer, strict=False):
             columns, values, width = [], [], 0
             for row in part:
                 columns.append(row.col + width)
@@ -157,8 +180,11 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
     def _topics_found(self, row: np.ndarray) -> List[Dict[Text, Any]]:
         """The topics worth offering, best first (at most three)."""
         background = set(self.config["background_intents"])
-        found = [{"name": str(name), "confidence": float(p)} for name, p in zip(self.clf.classes_, row)
-                 if p >= TOPIC_SHOWN_FROM and name not in background]
+        found: List[Dict[Text, Any]] = [
+            {"name": str(name), "confidence": float(p)}
+            for name, p in zip(self.clf.classes_, row, strict=False)
+            if p >= TOPIC_SHOWN_FROM and name not in background
+        ]
         return sorted(found, key=lambda entry: -entry["confidence"])[:3]
 
     def _width(self) -> int:
@@ -168,7 +194,7 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         """Rasa's process(), with the faster prediction above."""
         probabilities = self._probabilities(self._rows(messages))
         intents = self.clf.classes_
-        for message, whole in zip(messages, probabilities):
+        for message, whole in zip(messages, probabilities, strict=False):
             row = self._main_complaint(message, whole) if message.get(PART_FEATURES) else whole
             if row is not whole and row.max() < self.config["main_complaint_confidence"]:
                 topics = self._topics_found(row)
@@ -178,7 +204,7 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
                     message.set("intent_ranking", ranking, add_to_output=True)
                     continue
             ranking = sorted(
-                ({"name": name, "confidence": float(p)} for name, p in zip(intents, row)),
+                ({"name": name, "confidence": float(p)} for name, p in zip(intents, row, strict=False)),
                 key=lambda entry: -entry["confidence"],
             )
             if self.config[RANKING_LENGTH] > 0:

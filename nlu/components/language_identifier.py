@@ -23,10 +23,11 @@ Trainable: the character n-gram model of bot.text.language.detect is trained on
 the NLU examples, whose language is their intent block's
 ``metadata: {language: kk|ru}`` (every nlu/<lang>/ file sets it).
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -60,9 +61,7 @@ def example_language(message: Message) -> Optional[str]:
     return language if language in ("kk", "ru") else None
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
     def __init__(
         self,
@@ -108,17 +107,17 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
             return cls(model_storage, resource)
         return cls(model_storage, resource, CharNgramModel.from_dict(data))
 
-    def process(
-        self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None
-    ) -> List[Message]:
+    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
         pinned = bool(tracker and tracker.get_slot(PREFERRED_SLOT))
-        value_only = bool(tracker and tracker.active_loop_name
-                          and tracker.get_slot("requested_slot") in _VALUE_ONLY_SLOTS)
+        value_only = bool(
+            tracker and tracker.active_loop_name and tracker.get_slot("requested_slot") in _VALUE_ONLY_SLOTS
+        )
         first = tracker is not None and not _language_decided(tracker)
         for message in messages:
             text = message.get(TEXT) or ""
-            entities = self.entities_for(text, pinned or value_only,
-                                         ignore=[(e["start"], e["end"]) for e in entities_of(message)])
+            entities = self.entities_for(
+                text, pinned or value_only, ignore=[(e["start"], e["end"]) for e in entities_of(message)]
+            )
             if entities:
                 message.set(
                     ENTITIES,
@@ -129,15 +128,22 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
                 self._ask_for_language(message)
         return messages
 
-    def entities_for(self, text: str, silent: bool, ignore: List[tuple] = ()) -> List[Dict[Text, Any]]:
+    def entities_for(self, text: str, silent: bool, ignore: Sequence[tuple] = ()) -> List[Dict[Text, Any]]:
         """The language entity this text gives: an explicit request always,
         a detected language unless ``silent``."""
         folded, spans = folded_spans(text)
         request = requested_language(folded)
         if request:
             start, end = original_span(spans, request.start, request.end)
-            return [{"entity": "language", "value": request.language,
-                     "start": start, "end": end, "value_text": text[start:end]}]
+            return [
+                {
+                    "entity": "language",
+                    "value": request.language,
+                    "start": start,
+                    "end": end,
+                    "value_text": text[start:end],
+                }
+            ]
         if silent:
             return []
         guess = detect_language(text, self.model, ignore, self.second_opinion)
@@ -145,21 +151,31 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
             return []
         # Zero-width at the end: a whole-message property, not a word of it,
         # so it never competes with real entities for tokens in evaluation.
-        return [{"entity": "detected_language", "value": guess.language,
-                 "start": len(text), "end": len(text), "confidence_entity": 1.0}]
+        return [
+            {
+                "entity": "detected_language",
+                "value": guess.language,
+                "start": len(text),
+                "end": len(text),
+                "confidence_entity": 1.0,
+            }
+        ]
 
     def _ask_for_language(self, message: Message) -> None:
         """No language yet and none in this message: ask, keeping what was asked."""
         asked = (message.get(INTENT) or {}).get("name")
         message.set(INTENT, {"name": CHOOSE_LANGUAGE, "confidence": 1.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [{"name": CHOOSE_LANGUAGE, "confidence": 1.0}],
-                    add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [{"name": CHOOSE_LANGUAGE, "confidence": 1.0}], add_to_output=True)
         if asked:
             text = message.get(TEXT) or ""
-            pending = {"entity": "pending_intent", "value": asked,
-                       "start": len(text), "end": len(text), "confidence_entity": 1.0}
-            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name([pending]),
-                        add_to_output=True)
+            pending = {
+                "entity": "pending_intent",
+                "value": asked,
+                "start": len(text),
+                "end": len(text),
+                "confidence_entity": 1.0,
+            }
+            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name([pending]), add_to_output=True)
 
 
 def _language_decided(tracker: DialogueStateTracker) -> bool:

@@ -12,6 +12,7 @@ words, so «интернет жоқ, логин 0851234567» stays a problem rep
 become ``inform`` because a login dominates its character n-grams. The
 entities found here are kept on the message for DanaEntityExtractor.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -38,14 +39,15 @@ PLACEHOLDERS = {
 }
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class FoldingTokenizer(WhitespaceTokenizer):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**WhitespaceTokenizer.get_default_config(), "max_chars": LIMITS.max_message_chars,
-                "russian_lemmas": False}
+        return {
+            **WhitespaceTokenizer.get_default_config(),
+            "max_chars": LIMITS.max_message_chars,
+            "russian_lemmas": False,
+        }
 
     def _russian_lemma(self, word: str) -> str | None:
         """pymorphy2's normal form of a known Russian word (what spaCy's Russian
@@ -80,6 +82,7 @@ class FoldingTokenizer(WhitespaceTokenizer):
                 lemma = self._russian_lemma(token.text) if self._config["russian_lemmas"] else None
                 token.lemma = canonical(fold_word(lemma or token.text))
             else:
+                assert entity is not None  # a placeholder comes only from an entity
                 # One placeholder per value: «+7 701 123 45 67» counts as much as «87011234567».
                 token.lemma = "" if entity["start"] in placed else placeholder
                 placed.add(entity["start"])

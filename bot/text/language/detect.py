@@ -18,6 +18,7 @@ Mixed text goes to the language with more evidence; too little evidence (a
 login, an emoji, «ok», «оператор») gives no answer, so the conversation keeps
 its language.
 """
+
 from __future__ import annotations
 
 import math
@@ -155,15 +156,19 @@ class CharNgramModel:
         return cls({lang: Counter(c) for lang, c in data.items()})
 
     def _log_p(self, gram: str, lang: str) -> float:
-        return math.log((self.counts[lang].get(gram, 0) + self.SMOOTHING)
-                        / (self._totals[lang] + self.SMOOTHING * self._vocabulary))
+        return math.log(
+            (self.counts[lang].get(gram, 0) + self.SMOOTHING) / (self._totals[lang] + self.SMOOTHING * self._vocabulary)
+        )
 
     def word_score(self, folded: str) -> float:
         score = self._cache.get(folded)
         if score is None:
             grams = _ngrams(folded)
-            score = (sum(self._log_p(g, "kk") - self._log_p(g, "ru") for g in grams) / len(grams)
-                     if grams and self._totals.get("kk") and self._totals.get("ru") else 0.0)
+            score = (
+                sum(self._log_p(g, "kk") - self._log_p(g, "ru") for g in grams) / len(grams)
+                if grams and self._totals.get("kk") and self._totals.get("ru")
+                else 0.0
+            )
             if len(self._cache) < 50_000:
                 self._cache[folded] = score
         return score
@@ -171,8 +176,12 @@ class CharNgramModel:
 
 def _ngrams(folded: str) -> list[str]:
     padded = f"<{folded}>"
-    return [padded[i:i + n] for n in range(1, CharNgramModel.ORDER + 1)
-            for i in range(len(padded) - n + 1) if padded[i:i + n] not in ("<", ">")]
+    return [
+        padded[i : i + n]
+        for n in range(1, CharNgramModel.ORDER + 1)
+        for i in range(len(padded) - n + 1)
+        if padded[i : i + n] not in ("<", ">")
+    ]
 
 
 def evidence_words(text: str, ignore: Sequence[tuple[int, int]]) -> list[str]:
@@ -187,7 +196,7 @@ def evidence_words(text: str, ignore: Sequence[tuple[int, int]]) -> list[str]:
         if any(match.start() < end and start < match.end() for start, end in ignore):
             continue
         capitalised = len(raw) > 1 and raw[:1].isupper() and raw[1:].islower()
-        if capitalised and not _SENTENCE_START.search(text[:match.start()]):
+        if capitalised and not _SENTENCE_START.search(text[: match.start()]):
             continue
         found.append(raw)
     return found
@@ -205,7 +214,9 @@ MARGIN = 0.5
 
 
 def detect_language(
-    text: str, model: CharNgramModel | None = None, ignore: Sequence[tuple[int, int]] = (),
+    text: str,
+    model: CharNgramModel | None = None,
+    ignore: Sequence[tuple[int, int]] = (),
     second_opinion: Callable[[str], str | None] | None = None,
 ) -> LanguageGuess:
     """Score Kazakh against Russian evidence in one message.
@@ -235,8 +246,11 @@ def detect_language(
             score = max(-NGRAM_WORD_CAP, min(NGRAM_WORD_CAP, model.word_score(w))) * NGRAM_WEIGHT
             kk, ru = (kk + score, ru) if score > 0 else (kk, ru - score)
     if abs(kk - ru) < (MARGIN if model is not None else 1e-9):
-        other = second_opinion(" ".join(found)) if second_opinion and any(
-            len(w) >= 3 and w.isalpha() for w in found) else None
+        other = (
+            second_opinion(" ".join(found))
+            if second_opinion and any(len(w) >= 3 and w.isalpha() for w in found)
+            else None
+        )
         return LanguageGuess(other, kk, ru)
     return LanguageGuess("kk" if kk > ru else "ru", kk, ru)
 

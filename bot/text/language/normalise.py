@@ -7,35 +7,97 @@ lower case, ё→е, й→и, Kazakh letters to their nearest Russian letter, an
 Latin-script words transliterated to Cyrillic. Tokens with digits (logins,
 phones, amounts) and e-mails are left alone.
 """
+
 from __future__ import annotations
 
 import re
 
 _KAZAKH_FOLD = str.maketrans(
     {
-        "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о",
-        "ұ": "у", "ү": "у", "һ": "х", "і": "и", "ё": "е", "й": "и",
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
+        "ё": "е",
+        "й": "и",
         # Latin look-alikes typed inside Cyrillic words
-        "i": "и", "a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х",
+        "i": "и",
+        "a": "а",
+        "e": "е",
+        "o": "о",
+        "c": "с",
+        "p": "р",
+        "x": "х",
     }
 )
 
 # Longest first: multi-letter Latin digraphs of informal and 2021 Kazakh Latin
 # and of Russian transliteration.
 _LATIN_DIGRAPHS = (
-    ("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"),
-    ("kh", "х"), ("ts", "ц"), ("ya", "я"), ("yu", "ю"), ("yo", "е"),
-    ("ye", "е"), ("ia", "я"), ("iu", "ю"),
-    ("a'", "а"), ("o'", "о"), ("u'", "у"), ("g'", "г"), ("n'", "н"),
-    ("s'", "ш"), ("c'", "ч"), ("i'", "и"),
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("sh", "ш"),
+    ("ch", "ч"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ts", "ц"),
+    ("ya", "я"),
+    ("yu", "ю"),
+    ("yo", "е"),
+    ("ye", "е"),
+    ("ia", "я"),
+    ("iu", "ю"),
+    ("a'", "а"),
+    ("o'", "о"),
+    ("u'", "у"),
+    ("g'", "г"),
+    ("n'", "н"),
+    ("s'", "ш"),
+    ("c'", "ч"),
+    ("i'", "и"),
 )
 _LATIN_LETTERS = {
-    "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф", "g": "г",
-    "h": "х", "i": "и", "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н",
-    "o": "о", "p": "п", "q": "к", "r": "р", "s": "с", "t": "т", "u": "у",
-    "v": "в", "w": "у", "x": "кс", "y": "ы", "z": "з",
-    "ä": "а", "ö": "о", "ü": "у", "ū": "у", "ı": "ы", "ğ": "г", "ñ": "н",
-    "ş": "ш", "ç": "ч", "'": "",
+    "a": "а",
+    "b": "б",
+    "c": "ц",
+    "d": "д",
+    "e": "е",
+    "f": "ф",
+    "g": "г",
+    "h": "х",
+    "i": "и",
+    "j": "ж",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "q": "к",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "v": "в",
+    "w": "у",
+    "x": "кс",
+    "y": "ы",
+    "z": "з",
+    "ä": "а",
+    "ö": "о",
+    "ü": "у",
+    "ū": "у",
+    "ı": "ы",
+    "ğ": "г",
+    "ñ": "н",
+    "ş": "ш",
+    "ç": "ч",
+    "'": "",
 }
 _DIGRAPH_RE = re.compile("|".join(re.escape(d) for d, _ in _LATIN_DIGRAPHS))
 _DIGRAPHS = dict(_LATIN_DIGRAPHS)
@@ -105,7 +167,7 @@ def canonical(folded: str) -> str:
     """A folded word with an everyday synonym's stem replaced by the usual one."""
     for stem, usual, unlike in _SYNONYM_STEMS:
         if folded.startswith(stem) and not folded.startswith(unlike):
-            return usual + folded[len(stem):]
+            return usual + folded[len(stem) :]
     return folded
 
 
@@ -135,9 +197,7 @@ def folded_spans(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
     return " ".join(parts), spans
 
 
-def original_span(
-    spans: list[tuple[int, int, int, int]], start: int, end: int
-) -> tuple[int, int]:
+def original_span(spans: list[tuple[int, int, int, int]], start: int, end: int) -> tuple[int, int]:
     """Map a folded-text span back to the original text."""
     inside = [s for s in spans if s[1] > start and s[0] < end]
     return inside[0][2], inside[-1][3]

@@ -9,6 +9,7 @@ for them is 0.6–0.86). It is asked only when Dana's detector gives no answer,
 and only its confident answers count: on Kazakh typed without its letters it
 is wrong more often than right (docs/langid-comparison.md).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -27,8 +28,11 @@ def lingua_opinion() -> Opinion | None:
         from lingua import Language, LanguageDetectorBuilder
     except ImportError:
         return None
-    detector = (LanguageDetectorBuilder.from_languages(Language.KAZAKH, Language.RUSSIAN)
-                .with_preloaded_language_models().build())
+    detector = (
+        LanguageDetectorBuilder.from_languages(Language.KAZAKH, Language.RUSSIAN)
+        .with_preloaded_language_models()
+        .build()
+    )
     codes = {Language.KAZAKH: "kk", Language.RUSSIAN: "ru"}
 
     def opinion(text: str) -> Optional[str]:

@@ -1,4 +1,5 @@
 """Money amounts in tenge: «15 000 тг», «5 мың», «пять тысяч двести» → int."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,7 @@ _THOUSAND = re.compile(r"^(?:мын|мынга|мынды|мындаи|мынн�
 _MILLION = re.compile(r"^(?:миллион\w*|млн)$")
 _HALF_OF = re.compile(r"^пол(тысяч\w*|тыщ\w*|миллион\w*)$")  # «полтысячи» is 500
 # Banknote slang: «пятёрка» is the 5 000 note, «десятка» the 10 000 one.
-_SLANG = {"пятерк": 5_000, "пятерочк": 5_000, "десятк": 10_000, "десяточк": 10_000,
-          "двадцатк": 20_000, "косар": 1_000}
+_SLANG = {"пятерк": 5_000, "пятерочк": 5_000, "десятк": 10_000, "десяточк": 10_000, "двадцатк": 20_000, "косар": 1_000}
 _CURRENCY = re.compile(r"^(?:тг|тенге\w*|теннге|тенг|тнг|тнге|тнгe|кзт|тгн|₸)$")
 # Words after a number that make it a count, not money: «100 мбит», «3 дня», «2 раза».
 _COUNTED = re.compile(
@@ -31,16 +31,17 @@ _PAID = re.compile(
     r"аударым|жиберд|жиберип|жиберге|чек|акша|деньг|денег|списа|спиш|зачисл|тусп|тусти|кетти)"
 )
 # Hedges customers put around a bare sum: «примерно 8 400», «9990 шамасында».
-_HEDGE = re.compile(r"\b(?:примерно|около|где-то|вроде|кажется|приблизительно|шамамен|шамасы\w*|"
-                    r"сиякты|гои|гой|деимин|еди|болатын)\b")
+_HEDGE = re.compile(
+    r"\b(?:примерно|около|где-то|вроде|кажется|приблизительно|шамамен|шамасы\w*|"
+    r"сиякты|гои|гой|деимин|еди|болатын)\b"
+)
 # Sums in arithmetic questions («15 процентов от двух тысяч») are not payments.
 _ARITHMETIC = re.compile(r"(?:процент|%|плюс|минус|умнож|раздел|сколько будет|паиыз|кобеит)")
 # Other currencies: «500 евро» is no tenge sum.
 _FOREIGN = re.compile(r"^(?:евро|доллар\w*|долл|бакс\w*|руб\w*|сом|юан\w*|\$|€|₽|usd|eur|rub)$")
 # A number glued to a letter or an e-mail («aruzhan2001@…», «+7 701») is no sum.
 _NUMBER = re.compile(
-    r"(?<![^\W\d_])(?<![@.+])"
-    r"(?:\d{1,3}(?:[\s\u00a0\u202f]\d{3})+(?!\d)(?:[.,]\d+)?|\d+(?:[.,]\d+)*)(?![\d@])"
+    r"(?<![^\W\d_])(?<![@.+])" r"(?:\d{1,3}(?:[\s\u00a0\u202f]\d{3})+(?!\d)(?:[.,]\d+)?|\d+(?:[.,]\d+)*)(?![\d@])"
 )
 _TOKEN = re.compile(rf"{_NUMBER.pattern}|[^\W\d_]+|[₸$€₽]", re.UNICODE)
 _GROUPED = re.compile(r"\d{1,3}(?:[\s\u00a0\u202f.,]\d{3})+(?:[.,]\d{1,2})?")  # «15 000», «1.000.000»
@@ -96,7 +97,8 @@ def _joins(kind: str, word: str, run: list[tuple[str, float, str]]) -> bool:
         return last in ("magnitude", "hundred")
     if kind == "unit":  # «двадцать пять», «жиырма бес», never «он два»
         return last in ("unit", "magnitude", "hundred") and not (
-            last == "unit" and (last_word in KK_UNITS) != (word in KK_UNITS))
+            last == "unit" and (last_word in KK_UNITS) != (word in KK_UNITS)
+        )
     if kind == "magnitude" and len(word) == 1:  # «5к», but «он к оператору»
         return last == "digits"
     return kind in ("magnitude", "hundred", "half", "with") and last != "slang"
@@ -105,8 +107,12 @@ def _joins(kind: str, word: str, run: list[tuple[str, float, str]]) -> bool:
 def _starts_with_ten(after: str) -> bool:
     """«он екі», «он мың», «он теңге», «он» alone: Kazakh «он» (ten), not Russian «он» (he)."""
     kind = _kind(after, "")
-    return not after or after in KK_UNITS or bool(_CURRENCY.match(after)) or bool(
-        kind and kind[0] in ("magnitude", "hundred", "half") and len(after) > 1)
+    return (
+        not after
+        or after in KK_UNITS
+        or bool(_CURRENCY.match(after))
+        or bool(kind and kind[0] in ("magnitude", "hundred", "half") and len(after) > 1)
+    )
 
 
 def _value(run: list[tuple[str, float, str]]) -> float:
@@ -148,9 +154,13 @@ def find_amounts(text: str, bare_ok: bool = False) -> list[tuple[int, int, int]]
     tokens = [(m.start(), m.end(), fold_word(m.group(0))) for m in _TOKEN.finditer(text)]
     tokens = [(s, s + len(text[s:e].rstrip()), f) for s, e, f in tokens]
     folded = fold_text(text)
-    context = {"paid": bool(_PAID.search(folded)), "hedged": bool(_HEDGE.search(folded)),
-               "arithmetic": bool(_ARITHMETIC.search(folded)), "bare": bare_ok and len(tokens) <= 3,
-               "whole_text": text.strip(" .,!?)(:;\"'«»-").strip()}
+    context = {
+        "paid": bool(_PAID.search(folded)),
+        "hedged": bool(_HEDGE.search(folded)),
+        "arithmetic": bool(_ARITHMETIC.search(folded)),
+        "bare": bare_ok and len(tokens) <= 3,
+        "whole_text": text.strip(" .,!?)(:;\"'«»-").strip(),
+    }
     results: list[tuple[int, int, int]] = []
     i = 0
     while i < len(tokens):
@@ -160,7 +170,7 @@ def find_amounts(text: str, bare_ok: bool = False) -> list[tuple[int, int, int]]
             continue
         start, end = tokens[i][0], tokens[j - 1][1]
         nxt = tokens[j][2] if j < len(tokens) else ""
-        gap = text[end:tokens[j][0]] if j < len(tokens) else ""
+        gap = text[end : tokens[j][0]] if j < len(tokens) else ""
         prev = tokens[i - 1][2] if i > 0 else ""
         before_prev = tokens[i - 2][2] if i > 1 else ""
         currency = bool(_CURRENCY.match(nxt)) and gap.strip() in ("", ".")
@@ -170,7 +180,8 @@ def find_amounts(text: str, bare_ok: bool = False) -> list[tuple[int, int, int]]
             # «₸ 5000», «KZT 5000»: a currency sign before the number
             "currency": currency or (prev in ("₸", "кзт") and _digits(before_prev or "x") is None),
             # «3 дня», «100 мбит», «500 евро», «3131-дегі», «сағат 9-да»: a count, not tenge
-            "counted": not gap.strip(" ") and bool(_COUNTED.match(nxt) or _FOREIGN.match(nxt))
+            "counted": not gap.strip(" ")
+            and bool(_COUNTED.match(nxt) or _FOREIGN.match(nxt))
             or (gap == "-" and not currency and not _kind(nxt, "")),
             "priced": prev == "за",  # «за 9990», «за 5 990 в месяц»
             # «8 701 555 23 14», «0864 512 907»: parts of a phone or a login

@@ -7,6 +7,7 @@ the past: a day named without a year is the latest such day up to today, and
 a phrase that can only mean the future gives no date. Whole answers the rules
 miss go to dateparser.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -18,26 +19,64 @@ from bot.text.language.normalise import fold_text, fold_word, folded_spans
 from bot.text.parsing.numbers import cardinal_words, day_number
 
 _RELATIVE_DAYS = {
-    "бугин": 0, "бугинги": 0, "бугун": 0, "сегодня": 0, "седня": 0,
-    "кеше": 1, "кешеги": 1, "вчера": 1, "позавчера": 2, "алдынгуни": 2,
+    "бугин": 0,
+    "бугинги": 0,
+    "бугун": 0,
+    "сегодня": 0,
+    "седня": 0,
+    "кеше": 1,
+    "кешеги": 1,
+    "вчера": 1,
+    "позавчера": 2,
+    "алдынгуни": 2,
 }
 _MONTHS = {
     # folded Kazakh and Russian stems; any ending follows («карашада», «ноября»)
-    "кантар": 1, "акпан": 2, "наурыз": 3, "сауир": 4, "мамыр": 5, "маусым": 6,
-    "шилде": 7, "тамыз": 8, "кыркуиек": 9, "казан": 10, "караша": 11, "желтоксан": 12,
-    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "июн": 6, "июл": 7,
-    "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+    "кантар": 1,
+    "акпан": 2,
+    "наурыз": 3,
+    "сауир": 4,
+    "мамыр": 5,
+    "маусым": 6,
+    "шилде": 7,
+    "тамыз": 8,
+    "кыркуиек": 9,
+    "казан": 10,
+    "караша": 11,
+    "желтоксан": 12,
+    "январ": 1,
+    "феврал": 2,
+    "март": 3,
+    "апрел": 4,
+    "июн": 6,
+    "июл": 7,
+    "август": 8,
+    "сентябр": 9,
+    "октябр": 10,
+    "ноябр": 11,
+    "декабр": 12,
 }
-_MONTH_WORDS = {"мая": 5, "маи": 5, "маю": 5, "янв": 1, "фев": 2, "февр": 2, "апр": 4, "авг": 8,
-                "сент": 9, "окт": 10, "ноя": 11, "нояб": 11, "дек": 12}
+_MONTH_WORDS = {
+    "мая": 5,
+    "маи": 5,
+    "маю": 5,
+    "янв": 1,
+    "фев": 2,
+    "февр": 2,
+    "апр": 4,
+    "авг": 8,
+    "сент": 9,
+    "окт": 10,
+    "ноя": 11,
+    "нояб": 11,
+    "дек": 12,
+}
 _GENITIVE = re.compile(r"(?:н|д|т)(?:ын|ин)$")  # «қарашаның», «наурыздың»: the month of a day
-_KK_WEEKDAYS = {"дуисенби": 0, "сеисенби": 1, "сарсенби": 2, "беисенби": 3, "жума": 4, "сенби": 5,
-                "жексенби": 6}
+_KK_WEEKDAYS = {"дуисенби": 0, "сеисенби": 1, "сарсенби": 2, "беисенби": 3, "жума": 4, "сенби": 5, "жексенби": 6}
 # Kazakh endings: «сенбіде», «дүйсенбісінде», «жұмада»; never «-ден» (since).
 _KK_WEEKDAY_END = re.compile(r"^(?:|де|да|си|сы|сиде|синде|сында|ни|ны|дагы|деги)$")
 # Russian: «в пятницу», «в понедельник», «в воскресенье»; not «с понедельника», «до пятницы».
-_RU_WEEKDAYS = {"понедельник": 0, "вторник": 1, "сред": 2, "четверг": 3, "пятниц": 4, "суббот": 5,
-                "воскресен": 6}
+_RU_WEEKDAYS = {"понедельник": 0, "вторник": 1, "сред": 2, "четверг": 3, "пятниц": 4, "суббот": 5, "воскресен": 6}
 _RU_WEEKDAY_END = re.compile(r"^(?:|е|у|а|ье)$")
 _RU_PREPOSITIONS = {"в", "во", "на"}
 _LAST = re.compile(r"^(?:прошл\w*|откен|алдынгы)$")
@@ -72,8 +111,7 @@ _PAST = re.compile(
     r"заплатил|платил|закинул|скинул|кинул|перевел|положил|внесл|пополнил)\w*)$"
 )
 _FUTURE_BEFORE = re.compile(r"^(?:ертен|завтра|келеси|следующ\w*|будущ\w*)$")  # «ертең сенбіде»
-_PART_OF_MONTH = {"начале": 1, "середине": 15, "конце": 31, "басында": 1, "ортасында": 15,
-                  "аягында": 31, "сонында": 31}
+_PART_OF_MONTH = {"начале": 1, "середине": 15, "конце": 31, "басында": 1, "ортасында": 15, "аягында": 31, "сонында": 31}
 # Time of day after a date: «кеше кешке», «сегодня утром», «16 ноября в обед».
 _TIME_WORD = re.compile(
     r"^(?:утром|днем|вечером|ночью|танертен\w*|тангы|тусте|тус|кундиз|кешке|"
@@ -145,9 +183,18 @@ class _Reader:
 
     def phrase(self, i: int) -> tuple[int, date | None, bool] | None:
         """(index after the phrase, its date, whether it also names schedule days)."""
-        for reader in (self.day_number, self.numeric, self.day_month, self.month_day,
-                       self.part_of_month, self.relative_day, self.ago, self.week, self.weekday,
-                       self.last_month):
+        for reader in (
+            self.day_number,
+            self.numeric,
+            self.day_month,
+            self.month_day,
+            self.part_of_month,
+            self.relative_day,
+            self.ago,
+            self.week,
+            self.weekday,
+            self.last_month,
+        ):
             self.vague = reader in (self.day_number, self.part_of_month)
             if found := reader(i):
                 return found[0], found[1], self.vague
@@ -173,13 +220,13 @@ class _Reader:
         if m := _DAY_DIGITS.match(self.at(i)):
             return i + 1, int(m[1])
         for n in (2, 1):
-            words = self.w[i:i + n]
+            words = self.w[i : i + n]
             if len(words) < n:
                 continue
             if day := day_number(words) or cardinal_words(words):
                 return i + n, day
             for ending in _KK_DAY_ENDINGS if kazakh_ending else ():
-                stem = words[-1][:-len(ending)]
+                stem = words[-1][: -len(ending)]
                 if words[-1].endswith(ending) and (day := cardinal_words(words[:-1] + [stem])):
                     return i + n, day
         return None
@@ -218,8 +265,12 @@ class _Reader:
 
     # «5 числа», «первого числа прошлого месяца», «оплатил 5-го», «20-сында салдым»
     def day_number(self, i):
-        if (m := _DAY_ALONE.match(self.at(i))) and self.at(i - 1) not in ("сагат", "в", "около") \
-                and not self.at(i + 1).startswith("числ") and not _month_of(self.at(i + 1)):
+        if (
+            (m := _DAY_ALONE.match(self.at(i)))
+            and self.at(i - 1) not in ("сагат", "в", "около")
+            and not self.at(i + 1).startswith("числ")
+            and not _month_of(self.at(i + 1))
+        ):
             return i + 1, _in_month(int(m[1]), self.today, None)
         if not (found := self.day_words(i)) or not self.at(found[0]).startswith("числ"):
             return None
@@ -278,8 +329,7 @@ class _Reader:
             return None
         if _MONTH_UNIT.match(unit):
             return after + 1, _months_back(self.today, count)
-        days = 7 if _WEEK.match(unit) else 1 if _DAY_UNIT.match(unit) else \
-            0 if _HOUR_UNIT.match(unit) else None
+        days = 7 if _WEEK.match(unit) else 1 if _DAY_UNIT.match(unit) else 0 if _HOUR_UNIT.match(unit) else None
         return (after + 1, self.today - timedelta(days=count * days)) if days is not None else None
 
     def count(self, i: int) -> tuple[int | None, int]:
@@ -289,15 +339,22 @@ class _Reader:
         if self.at(i) in ("пару", "пара"):
             return 2, i + 1 + (self.at(i + 1) == "-тройку")
         for n in (2, 1):
-            if (value := cardinal_words(self.w[i:i + n])) is not None and len(self.w[i:i + n]) == n:
+            if (value := cardinal_words(self.w[i : i + n])) is not None and len(self.w[i : i + n]) == n:
                 return value, i + n
         return None, i
 
     # «на прошлой неделе», «на позапрошлой неделе», «өткен аптада» (+ «в среду», «сәрсенбіде»)
     def week(self, i):
         j = i + (self.at(i) in _RU_PREPOSITIONS)
-        weeks = 1 if _LAST.match(self.at(j)) else 2 if _BEFORE_LAST.match(self.at(j)) else \
-            0 if _THIS.match(self.at(j)) else None
+        weeks = (
+            1
+            if _LAST.match(self.at(j))
+            else 2
+            if _BEFORE_LAST.match(self.at(j))
+            else 0
+            if _THIS.match(self.at(j))
+            else None
+        )
         if weeks is None or not _WEEK.match(self.at(j + 1)):
             return None
         end = j + 2
@@ -311,8 +368,15 @@ class _Reader:
     # «в пятницу», «в прошлый вторник», «в эту среду», «өткен сенбіде», «жексенбі күні»
     def weekday(self, i):
         j = i + (self.at(i) in ("в", "во"))
-        weeks = 1 if _LAST.match(self.at(j)) else 2 if _BEFORE_LAST.match(self.at(j)) else \
-            0 if _THIS.match(self.at(j)) else None
+        weeks = (
+            1
+            if _LAST.match(self.at(j))
+            else 2
+            if _BEFORE_LAST.match(self.at(j))
+            else 0
+            if _THIS.match(self.at(j))
+            else None
+        )
         j += weeks is not None or self.at(j) in ("ту", "тот", "то")  # «в ту пятницу»: the latest
         if (weekday := self.weekday_word(j)) is None:
             return None
@@ -333,7 +397,7 @@ class _Reader:
         word = self.at(i)
         for names, ending in ((_KK_WEEKDAYS, _KK_WEEKDAY_END), (_RU_WEEKDAYS, _RU_WEEKDAY_END)):
             for stem, number in names.items():
-                if word.startswith(stem) and ending.match(word[len(stem):]):
+                if word.startswith(stem) and ending.match(word[len(stem) :]):
                     return number
         return None
 
@@ -375,7 +439,7 @@ def _phrases(text: str, today: date) -> tuple[list[tuple[int, int, date | None]]
     # «1/11» reads as «1.11»; the slash becomes a dot of the same length, so spans hold.
     folded, spans = folded_spans(re.sub(r"(?<=\d)/(?=\d)", ".", text))
     words = folded.split(" ") if folded else []
-    breaks = {k for k in range(1, len(spans)) if text[spans[k - 1][3]:spans[k][2]].strip()}
+    breaks = {k for k in range(1, len(spans)) if text[spans[k - 1][3] : spans[k][2]].strip()}
     reader = _Reader(words, today, breaks)
     found, seen, i = [], False, 0
     while i < len(words):
@@ -385,8 +449,11 @@ def _phrases(text: str, today: date) -> tuple[list[tuple[int, int, date | None]]
             continue
         end, seen = reader.time_of_day(phrase[0]), True
         others = words[:i] + words[end:]
-        since = reader.at(i - 1) in _SINCE_BEFORE or _SINCE_AFTER & set(words[end:end + 2]) \
+        since = (
+            reader.at(i - 1) in _SINCE_BEFORE
+            or _SINCE_AFTER & set(words[end : end + 2])
             or _FUTURE_BEFORE.match(reader.at(i - 1))
+        )
         unsure = phrase[2] and len(others) > 1 and not any(_PAST.match(w) for w in others)
         if not since and not unsure:
             found.append((spans[i][2], spans[end - 1][3], phrase[1]))
@@ -429,8 +496,9 @@ def find_dates(text: str, today: date | None = None) -> list[tuple[int, int, str
 # for both; a missing time is no reason to ask again): «14:30», «в 14 ч»,
 # «около 9 часов», «сағат 14-те», «сағат 9 шамасында».
 _PAID_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
-_PAID_HOUR_RU = re.compile(r"(?:\bв|около|примерно|где-то)\s+([01]?\d|2[0-3])\s*(?:ч\b|час\w*)?\s*"
-                           r"(утра|дня|вечера|ночи)?", re.IGNORECASE)
+_PAID_HOUR_RU = re.compile(
+    r"(?:\bв|около|примерно|где-то)\s+([01]?\d|2[0-3])\s*(?:ч\b|час\w*)?\s*" r"(утра|дня|вечера|ночи)?", re.IGNORECASE
+)
 _PAID_HOUR_KK = re.compile(r"сағат\s*([01]?\d|2[0-3])(?!\d)", re.IGNORECASE)
 
 

@@ -1,4 +1,5 @@
 """E-mail addresses."""
+
 from __future__ import annotations
 
 import re

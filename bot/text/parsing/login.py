@@ -4,6 +4,7 @@ The demo back office uses 10 digits starting with 08; customers may call any
 6–20 letters/digits a login, so a keyword («логин», «лицевой счёт») next to
 the token is accepted too.
 """
+
 from __future__ import annotations
 
 import re

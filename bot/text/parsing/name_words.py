@@ -6,6 +6,7 @@ compared folded (ә→а, Latin → Cyrillic) without soft signs, so «Асел�
 «Asel» and «асель» are one. Oblique Russian forms («Людмилу», «Сергея») are
 found by names.py from these.
 """
+
 from __future__ import annotations
 
 from bot.text.language.normalise import fold_word

@@ -7,9 +7,11 @@ A capital letter helps but is not needed («смирнов алексей»); on
 starts a sentence proves nothing. Words are compared folded, so Kazakh
 letters, plain letters and Latin script all count.
 """
+
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from bot.text.language.normalise import fold_text, fold_word
 from bot.text.parsing.name_words import FIRST_NAMES, NOT_NAMES, name_key
@@ -35,8 +37,10 @@ _INTRO = re.compile(
 )
 _OUTRO = re.compile(r"^(?:атынан|атына|атымен|атында)\b")
 _WEAK_OUTRO = re.compile(r"^(?:деп|деген)\b")  # «… деп жазыңыз»: enough for capitals only
-_STREET = re.compile(r"^(?:ул|улиц\w*|пр|проспект\w*|мкр|микрораион\w*|коше\w*|дангыл\w*|"
-                     r"бульвар\w*|переул\w*|трасс\w*|шагын|аудан\w*|жк|тц)$")
+_STREET = re.compile(
+    r"^(?:ул|улиц\w*|пр|проспект\w*|мкр|микрораион\w*|коше\w*|дангыл\w*|"
+    r"бульвар\w*|переул\w*|трасс\w*|шагын|аудан\w*|жк|тц)$"
+)
 _COMPANY = re.compile(r"^(?:тоо|ип|ао|жшс|llp|ооо)$")  # «ТОО Арман Логистик»
 # Short surnames with no Russian ending: Korean families of Kazakhstan, «Ким Елена».
 _SHORT_SURNAMES = {"ким", "пак", "ли", "цои", "тен", "хан", "шин", "югаи", "когаи", "тигаи", "огаи", "ни"}
@@ -47,19 +51,42 @@ _INITIALS = re.compile(r"(?<![^\W\d_])(?:[А-ЯЁӘҒҚҢӨҰҮҺІA-Z]\.\s?){1,
 # (surname, first-name, patronymic endings): «на Белову Людмилу Ивановну» → «Белова Людмила
 # Ивановна». Surnames change only once a first name or patronymic shows the case.
 _CASES = [
-    ((("ову", "ова"), ("еву", "ева"), ("ину", "ина"), ("скую", "ская")),  # her, accusative
-     (("ью", "ья"), ("у", "а"), ("ю", "я")), (("вну", "вна"), ("чну", "чна"))),
-    ((("овой", "ова"), ("евой", "ева"), ("иной", "ина"), ("ской", "ская")),  # her, other cases
-     (("ии", "ия"), ("ье", "ья"), ("ьи", "ья"), ("ьей", "ья"), ("ы", "а"), ("е", "а"), ("ой", "а"),
-      ("ей", "я"), ("и", "я"), ("и", "а")),
-     (("вны", "вна"), ("чны", "чна"), ("вне", "вна"), ("чне", "чна"), ("вной", "вна"),
-      ("чной", "чна"))),
-    ((("ова", "ов"), ("ева", "ев"), ("ина", "ин"), ("ского", "ский")),  # his, genitive/accusative
-     (("ия", "ий"), ("я", "й"), ("а", "")), (("ича", "ич"),)),
-    ((("ову", "ов"), ("еву", "ев"), ("ину", "ин"), ("скому", "ский")),  # his, dative
-     (("ию", "ий"), ("ю", "й"), ("у", "")), (("ичу", "ич"),)),
-    ((("овым", "ов"), ("евым", "ев"), ("иным", "ин"), ("ским", "ский")),  # his, instrumental
-     (("ием", "ий"), ("ем", "й"), ("ом", "")), (("ичем", "ич"),)),
+    (
+        (("ову", "ова"), ("еву", "ева"), ("ину", "ина"), ("скую", "ская")),  # her, accusative
+        (("ью", "ья"), ("у", "а"), ("ю", "я")),
+        (("вну", "вна"), ("чну", "чна")),
+    ),
+    (
+        (("овой", "ова"), ("евой", "ева"), ("иной", "ина"), ("ской", "ская")),  # her, other cases
+        (
+            ("ии", "ия"),
+            ("ье", "ья"),
+            ("ьи", "ья"),
+            ("ьей", "ья"),
+            ("ы", "а"),
+            ("е", "а"),
+            ("ой", "а"),
+            ("ей", "я"),
+            ("и", "я"),
+            ("и", "а"),
+        ),
+        (("вны", "вна"), ("чны", "чна"), ("вне", "вна"), ("чне", "чна"), ("вной", "вна"), ("чной", "чна")),
+    ),
+    (
+        (("ова", "ов"), ("ева", "ев"), ("ина", "ин"), ("ского", "ский")),  # his, genitive/accusative
+        (("ия", "ий"), ("я", "й"), ("а", "")),
+        (("ича", "ич"),),
+    ),
+    (
+        (("ову", "ов"), ("еву", "ев"), ("ину", "ин"), ("скому", "ский")),  # his, dative
+        (("ию", "ий"), ("ю", "й"), ("у", "")),
+        (("ичу", "ич"),),
+    ),
+    (
+        (("овым", "ов"), ("евым", "ев"), ("иным", "ин"), ("ским", "ский")),  # his, instrumental
+        (("ием", "ий"), ("ем", "й"), ("ом", "")),
+        (("ичем", "ич"),),
+    ),
 ]
 _HER_OBLIQUE_SURNAME = ("овой", "евой", "иной", "ской")  # no nominative ends so
 
@@ -91,17 +118,16 @@ def _role(word: str, capital: bool) -> str | None:
     key = name_key(fold_word(word))
     if key in NOT_NAMES or len(key) < 2:
         return None
-    if _PATRONYMIC.search(key) or (
-            _KK_PATRONYMIC.search(key) and (capital or _KK_PATRONYMIC_SURE.search(word))):
+    if _PATRONYMIC.search(key) or (_KK_PATRONYMIC.search(key) and (capital or _KK_PATRONYMIC_SURE.search(word))):
         return "patronymic"
-    if key in FIRST_NAMES or (
-            len(word) > 3 and any(_first_name_nominative(word.lower(), row[1]) for row in _CASES)):
+    if key in FIRST_NAMES or (len(word) > 3 and any(_first_name_nominative(word.lower(), row[1]) for row in _CASES)):
         return "first"
     if (stem := _KK_CASE.sub("", key)) != key and word.lower().endswith(("ң", "кі", "ки")):
         return "first" if stem in FIRST_NAMES else "surname" if _SURNAME.search(stem) else "word"
     kazakh_ending = word.lower().endswith("ң")  # «Жарайсың», «Мәзірдің»: no «-ин/-ын» surname
-    if (_SURNAME.search(key) and (capital or not _LOOSE_SURNAME.search(key)) and not kazakh_ending) or \
-            (capital and key in _SHORT_SURNAMES):
+    if (_SURNAME.search(key) and (capital or not _LOOSE_SURNAME.search(key)) and not kazakh_ending) or (
+        capital and key in _SHORT_SURNAMES
+    ):
         return "surname"
     return "word"
 
@@ -133,12 +159,13 @@ def _nominative(parts: list[str]) -> list[str]:
     lower = [p.lower() for p in parts]
     if re.search(r"(?:ич|вна|чна|улы|ұлы|кызы|қызы)$", lower[-1]):
         return parts  # «Белов Сергей Иванович»: the patronymic is in the nominative
-    for row, (surnames, firsts, patronymics) in enumerate(_CASES):
+    for surnames, firsts, patronymics in _CASES:
         patronymic = [_swap(p, patronymics) for p in lower]
         first = [None if _known(p) else _first_name_nominative(p, firsts) for p in lower]
         if any(patronymic) or any(first):  # «Сергея», «Ивановну» show the case
-            return [patronymic[k] or first[k] or (p if _known(p) else _swap(p, surnames) or p)
-                    for k, p in enumerate(lower)]
+            return [
+                patronymic[k] or first[k] or (p if _known(p) else _swap(p, surnames) or p) for k, p in enumerate(lower)
+            ]
     # Only the surname shows it: «от Тулегеновой Жанар», «на Сулейменову Асель» (his dative
     # would decline a first name too: «Сулейменову Ерлану»).
     for row, endings in ((1, _HER_OBLIQUE_SURNAME), (0, ("ову", "еву", "ину"))):
@@ -149,8 +176,7 @@ def _nominative(parts: list[str]) -> list[str]:
 
 def _title(word: str) -> str:
     """«смирнов» → «Смирнов», «ИВАНОВ» → «Иванов», «мухамед-али» → «Мухамед-Али»."""
-    return "-".join(p[:1].upper() + (p[1:].lower() if p.isupper() else p[1:])
-                    for p in word.split("-"))
+    return "-".join(p[:1].upper() + (p[1:].lower() if p.isupper() else p[1:]) for p in word.split("-"))
 
 
 def find_full_names(text: str) -> list[tuple[int, int, str]]:
@@ -161,7 +187,7 @@ def find_full_names(text: str) -> list[tuple[int, int, str]]:
     i = 0
     while i < len(words):
         for n in (3, 2):
-            window = words[i:i + n]
+            window = words[i : i + n]
             if any(s < window[-1].end() and window[0].start() < e for s, e, _ in found):
                 continue
             if len(window) == n and (name := _name_at(text, words, i, n)):
@@ -179,18 +205,19 @@ def _with_initials(text: str, words: list[re.Match]) -> list[tuple[int, int, str
     for w in words:
         if not (w.group(0)[0].isupper() and _role(w.group(0), True) == "surname"):
             continue
-        after = w.end() + (text[w.end():w.end() + 1] == " ")
+        after = w.end() + (text[w.end() : w.end() + 1] == " ")
         if m := _INITIALS.match(text, after):
-            found.append((w.start(), m.end() - (m.group(0)[-1] == " "),
-                          f"{w.group(0)} {m.group(0).replace(' ', '').strip()}"))
-        elif m := re.search(rf"{_INITIALS.pattern}\s?$", text[:w.start()]):
+            found.append(
+                (w.start(), m.end() - (m.group(0)[-1] == " "), f"{w.group(0)} {m.group(0).replace(' ', '').strip()}")
+            )
+        elif m := re.search(rf"{_INITIALS.pattern}\s?$", text[: w.start()]):
             found.append((m.start(), w.end(), f"{m.group(0).replace(' ', '').strip()} {w.group(0)}"))
     return found
 
 
 def _name_at(text: str, words: list[re.Match], i: int, n: int) -> str | None:
-    window = words[i:i + n]
-    if any(text[a.end():b.start()].strip() for a, b in zip(window, window[1:])):
+    window = words[i : i + n]
+    if any(text[a.end() : b.start()].strip() for a, b in zip(window, window[1:], strict=False)):
         return None  # punctuation between the words: not one name
     start, end = window[0].start(), window[-1].end()
     parts = [w.group(0) for w in window]
@@ -201,20 +228,32 @@ def _name_at(text: str, words: list[re.Match], i: int, n: int) -> str | None:
     roles = [_role(p, p[0].isupper() and not shouting) for p in parts]
     initial = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?…\n"
     if None in roles or (
-            initial and capitals and roles[0] == "word" and not _opens_name(parts[0], roles[1:])):
+        initial and capitals and roles[0] == "word" and not _opens_name(parts[0], cast(list[str], roles[1:]))
+    ):
         return None  # «Оплатил Иванов»: a capital that only starts the sentence
-    before, after = fold_text(text[max(0, start - 40):start]).split(), fold_text(text[end:end + 20])
+    before, after = fold_text(text[max(0, start - 40) : start]).split(), fold_text(text[end : end + 20])
     quoted = (text[:start].rstrip()[-1:] or "x") in "«\"“„'" and "patronymic" not in roles
-    if quoted or (before and (_STREET.match(before[-1]) or _COMPANY.match(before[-1]))) or (
-            after and (_STREET.match(after.split()[0]) or re.match(r"\s*\d{1,4}\b", text[end:]))):
+    if (
+        quoted
+        or (before and (_STREET.match(before[-1]) or _COMPANY.match(before[-1])))
+        or (after and (_STREET.match(after.split()[0]) or re.match(r"\s*\d{1,4}\b", text[end:])))
+    ):
         return None  # «Путь Абая», «ТОО Арман Логистик», «улица Сатпаева», «Абая 150»: no person
-    intro = "strong" if _INTRO.search(" ".join(before)) or _OUTRO.match(after) else \
-        "weak" if _WEAK_OUTRO.match(after) else ""
-    if not _is_name(roles, capitals, lower, intro):
+    intro = (
+        "strong"
+        if _INTRO.search(" ".join(before)) or _OUTRO.match(after)
+        else "weak"
+        if _WEAK_OUTRO.match(after)
+        else ""
+    )
+    if not _is_name(cast(list[str], roles), capitals, lower, intro):  # None in roles returned above
         return None
     last_key = name_key(fold_word(parts[-1]))
-    if roles[-1] != "word" and (stem := _KK_CASE.sub("", last_key)) != last_key and \
-            parts[-1].lower().endswith(("ң", "кі", "ки")):
+    if (
+        roles[-1] != "word"
+        and (stem := _KK_CASE.sub("", last_key)) != last_key
+        and parts[-1].lower().endswith(("ң", "кі", "ки"))
+    ):
         parts[-1] = parts[-1][: len(parts[-1]) - (len(last_key) - len(stem))]  # «Сәуленің» → «Сәуле»
     return " ".join(_title(p) for p in _nominative(parts))
 
@@ -224,8 +263,13 @@ def clean_full_name(text: str) -> str | None:
     found = find_full_names(text)
     if found:
         return found[0][2]
-    text = re.sub(r"^(?:меня\s+зовут|моё\s+имя|мое\s+имя|фио|ф\.и\.о\.?|аты-жөнім|аты-жөні|атым|"
-                  r"есімім|плательщик|төлеуші)\s*[:\-–]?\s*", "", text.strip(), flags=re.IGNORECASE)
+    text = re.sub(
+        r"^(?:меня\s+зовут|моё\s+имя|мое\s+имя|фио|ф\.и\.о\.?|аты-жөнім|аты-жөні|атым|"
+        r"есімім|плательщик|төлеуші)\s*[:\-–]?\s*",
+        "",
+        text.strip(),
+        flags=re.IGNORECASE,
+    )
     parts = [p for p in re.split(r"\s+", text.strip(" .,!")) if p]
     if not 2 <= len(parts) <= 4:
         return None

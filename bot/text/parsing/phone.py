@@ -18,11 +18,13 @@ in it, says what is wrong; ``normalise_phone`` is the usable number or None.
 The kind is kept so that a flow needing a mobile (an SMS) could tell; every
 flow today takes both (actions/phone.py).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, carrier
@@ -48,9 +50,14 @@ _KINDS = {
     PhoneNumberType.FIXED_LINE_OR_MOBILE: LANDLINE,
 }
 _SERVICE_TYPES = {
-    PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST,
-    PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER,
-    PhoneNumberType.UAN, PhoneNumberType.VOICEMAIL,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.VOIP,
+    PhoneNumberType.PERSONAL_NUMBER,
+    PhoneNumberType.PAGER,
+    PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
 }
 
 
@@ -72,7 +79,7 @@ def judge_digits(digits: str, plus: bool = False) -> PhoneCheck:
         plus = False  # «+8 701 …»: the trunk 8 written with a plus out of habit
     if not plus and digits.startswith(("810", "00")) and len(digits) > 5:
         # Dialled abroad from Kazakhstan: 8~10, or the 00 most of the world uses.
-        digits, plus = digits[3 if digits.startswith("810") else 2:], True
+        digits, plus = digits[3 if digits.startswith("810") else 2 :], True
     if plus and not digits.startswith("7"):
         return PhoneCheck(problem=FOREIGN if _country_code_known(digits) else UNKNOWN)
     if plus or (len(digits) == 11 and digits[0] in "78") or (len(digits) < 11 and digits.startswith("87")):
@@ -102,6 +109,8 @@ def _country_code_known(digits: str) -> bool:
         number = phonenumbers.parse("+" + digits)
     except NumberParseException:
         return False
+    if number.country_code is None:
+        return False  # what the lookup below gives for None: no region, "ZZ"
     return phonenumbers.region_code_for_country_code(number.country_code) != "ZZ"
 
 
@@ -275,7 +284,7 @@ def _usable_windows(text: str, run: list[_Piece]) -> list[tuple[int, int, PhoneC
         start = first.start
         if first.plus_at is not None:
             start = min(start, first.plus_at)
-        if first.open_at is not None and ")" in text[first.start:last.end]:
+        if first.open_at is not None and ")" in text[first.start : last.end]:
             start = min(start, first.open_at)
         found.append((start, last.end, check))
         i = j
@@ -291,9 +300,10 @@ def _may_be_usable(digits: str, plus: bool) -> bool:
 
 def find_phones(text: str) -> list[tuple[int, int, str]]:
     """(start, end, +7XXXXXXXXXX) for each usable Kazakhstan number (mobile or landline)."""
-    found = []
+    found: list[tuple[int, int, str]] = []
     for run in _runs(text or ""):
-        found.extend((start, end, check.value) for start, end, check in _usable_windows(text, run))
+        # _usable_windows keeps only checks with a value
+        found.extend((start, end, cast(str, check.value)) for start, end, check in _usable_windows(text, run))
     return found
 
 

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.office.cli import main
 from bot.config import LIMITS
-from bot.text.nlu_misses import STAND_INS, mask, plain
+from bot.office.nlu_misses import STAND_INS, mask, plain
 from bot.server.tracker_store import DanaTrackerStore
 
 DAY = 24 * 3600

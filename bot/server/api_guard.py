@@ -15,6 +15,7 @@ gets 401 first, an authenticated client with a bad body gets Rasa's own
 a good body reaches Rasa's handler unchanged. It is one of the patches
 (bot/server/patches.py), installed before Rasa builds its app.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -56,13 +57,25 @@ def _number(value: Any) -> bool:
 # Required fields use a plain check, optional ones _optional(check).
 RULES: Dict[Text, Tuple[Text, Dict[Text, Tuple[Callable[[Any], bool], Text]]]] = {
     "parse": (OBJECT, {"text": (_text, "a string")}),
-    "add_message": (OBJECT, {"text": (_string, "a string"), "sender": (_string, '"user"'),
-                             "parse_data": (_optional(_object), "an object")}),
-    "execute_action": (OBJECT, {"name": (_string, "an action name"), "policy": (_optional(_string), "a string"),
-                                "confidence": (_optional(_number), "a number")}),
-    "trigger_intent": (OBJECT, {"name": (_string, "an intent name"),
-                                "entities": (_optional(lambda v: isinstance(v, (dict, list))),
-                                             "an object or a list")}),
+    "add_message": (
+        OBJECT,
+        {"text": (_string, "a string"), "sender": (_string, '"user"'), "parse_data": (_optional(_object), "an object")},
+    ),
+    "execute_action": (
+        OBJECT,
+        {
+            "name": (_string, "an action name"),
+            "policy": (_optional(_string), "a string"),
+            "confidence": (_optional(_number), "a number"),
+        },
+    ),
+    "trigger_intent": (
+        OBJECT,
+        {
+            "name": (_string, "an intent name"),
+            "entities": (_optional(lambda v: isinstance(v, (dict, list))), "an object or a list"),
+        },
+    ),
     "load_model": (OBJECT, {}),
     "append_events": (OBJECT_OR_LIST, {}),  # Rasa checks the events against its schema
     "replace_events": (OBJECT_OR_LIST, {}),
@@ -90,12 +103,15 @@ def _nlu_data_problem(data: Dict[Text, Any]) -> Optional[Text]:
 BODY_CHECKS: Dict[Text, Callable[[Dict[Text, Any]], Optional[Text]]] = {"evaluate_intents": _nlu_data_problem}
 
 
-def problem(handler: Text, body: bytes, conversation_id: Optional[Text],
-            content_type: Text = "") -> Optional[Tuple[Text, Dict[Text, Any]]]:
+def problem(
+    handler: Text, body: bytes, conversation_id: Optional[Text], content_type: Text = ""
+) -> Optional[Tuple[Text, Dict[Text, Any]]]:
     """(message, details) saying what is wrong with a request to ``handler``, or None."""
     if conversation_id is not None and len(conversation_id) > LIMITS.max_conversation_id_chars:
-        return (f"the conversation id must be at most {LIMITS.max_conversation_id_chars} characters",
-                {"parameter": "conversation_id", "in": "path"})
+        return (
+            f"the conversation id must be at most {LIMITS.max_conversation_id_chars} characters",
+            {"parameter": "conversation_id", "in": "path"},
+        )
     if handler not in RULES:
         return None
     shape, fields = RULES[handler]
@@ -127,8 +143,9 @@ def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
     async def check_then_handle(request: Request, *args: Any, **kwargs: Any) -> Any:
         from rasa.server import ErrorResponse
 
-        found = problem(handler.__name__, request.body, kwargs.get("conversation_id"),
-                        request.headers.get("Content-Type", ""))
+        found = problem(
+            handler.__name__, request.body, kwargs.get("conversation_id"), request.headers.get("Content-Type", "")
+        )
         if found:
             raise ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", *found)
         result = handler(request, *args, **kwargs)

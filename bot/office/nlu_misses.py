@@ -13,6 +13,7 @@ and dates keep their text and are annotated; any other run of 5+ digits (and a
 phone-like group of digits the extractor missed) becomes zeros. Names the
 extractor does not recognise stay: the person labelling deletes them.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,8 @@ _SPACES = re.compile(r"\s+")
 
 # Only the columns read here; the table is Rasa's (SQLTrackerStore.SQLEvent).
 _events = sa.Table(
-    "events", sa.MetaData(),
+    "events",
+    sa.MetaData(),
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("sender_id", sa.String(255)),
     sa.Column("type_name", sa.String(255)),
@@ -85,6 +87,7 @@ class Report:
 
 # --- masking -----------------------------------------------------------------
 
+
 def _clean(text: str) -> str:
     """One line of printable text; square brackets (Rasa's entity syntax) become round."""
     kept = []
@@ -117,7 +120,7 @@ def _spans(text: str, entities: Iterable[dict]) -> list[dict]:
             continue
         if chosen and entity["start"] < chosen[-1]["end"]:
             continue
-        if entity["end"] > entity["start"] and text[entity["start"]:entity["end"]].strip():
+        if entity["end"] > entity["start"] and text[entity["start"] : entity["end"]].strip():
             chosen.append(entity)
     return chosen
 
@@ -161,6 +164,7 @@ def _key(example: str) -> str:
 
 # --- reading -----------------------------------------------------------------
 
+
 def _intent_of(parse_data: dict) -> tuple[Optional[str], float, bool]:
     """(predicted intent, its confidence, went to fallback) of one message."""
     intent = parse_data.get("intent") or {}
@@ -190,12 +194,16 @@ def _user_events(since: datetime, until: datetime, url: Optional[str]) -> Iterat
     engine = get_engine(url)
     if not sa.inspect(engine).has_table("events"):
         return  # no conversation stored yet
-    query = (sa.select(_events.c.data)
-             .where(_events.c.type_name == "user",
-                    _events.c.timestamp >= since.timestamp(),
-                    _events.c.timestamp < until.timestamp())
-             .order_by(_events.c.id)
-             .execution_options(yield_per=500))
+    query = (
+        sa.select(_events.c.data)
+        .where(
+            _events.c.type_name == "user",
+            _events.c.timestamp >= since.timestamp(),
+            _events.c.timestamp < until.timestamp(),
+        )
+        .order_by(_events.c.id)
+        .execution_options(yield_per=500)
+    )
     with engine.connect() as connection:
         for data in connection.execute(query).scalars():
             try:
@@ -206,8 +214,9 @@ def _user_events(since: datetime, until: datetime, url: Optional[str]) -> Iterat
                 yield event
 
 
-def find_misses(since: datetime, *, until: Optional[datetime] = None, limit: Optional[int] = None,
-                url: Optional[str] = None) -> Report:
+def find_misses(
+    since: datetime, *, until: Optional[datetime] = None, limit: Optional[int] = None, url: Optional[str] = None
+) -> Report:
     """The misses since ``since``, masked and merged by text, most frequent first
     (at most ``limit`` examples)."""
     until = until or datetime.now(timezone.utc)
@@ -223,15 +232,17 @@ def find_misses(since: datetime, *, until: Optional[datetime] = None, limit: Opt
     for messages in by_key.values():
         text = Counter(m[0] for m in messages).most_common(1)[0][0]
         intent = Counter(m[1] for m in messages).most_common(1)[0][0]
-        misses.append(Miss(text=text, intent=intent, confidences=[m[2] for m in messages],
-                           fallbacks=sum(m[3] for m in messages)))
+        misses.append(
+            Miss(text=text, intent=intent, confidences=[m[2] for m in messages], fallbacks=sum(m[3] for m in messages))
+        )
     misses.sort(key=lambda m: (-m.count, _key(m.text)))
     if limit is not None:
-        misses = misses[:max(limit, 0)]
+        misses = misses[: max(limit, 0)]
     return Report(misses=misses, since=since, until=until)
 
 
 # --- writing -----------------------------------------------------------------
+
 
 def _when(moment: datetime) -> str:
     return moment.astimezone(ASTANA).strftime("%Y-%m-%d %H:%M")
@@ -270,8 +281,10 @@ def to_yaml(report: Report, file_name: str = "FILE") -> str:
         lines[-1] = "nlu: []"
     for intent in order:
         misses = groups[intent]
-        lines.append(f"# {intent}: {sum(m.count for m in misses)} message(s); per example, in order: "
-                     "times seen, confidence of this intent")
+        lines.append(
+            f"# {intent}: {sum(m.count for m in misses)} message(s); per example, in order: "
+            "times seen, confidence of this intent"
+        )
         lines += [f"#   {number}. {m.count}×, {_confidence(m)}" for number, m in enumerate(misses, 1)]
         lines += [f"- intent: {intent}", "  examples: |"]
         lines += [f"    - {m.text}" for m in misses]

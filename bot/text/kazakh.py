@@ -45,7 +45,7 @@ _UNITS = ("нөл", "бір", "екі", "үш", "төрт", "бес", "алты"
 _TENS = ("", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан")
 _SCALES = ("", "мың", "миллион", "миллиард", "триллион")
 # Month names as said in a date («23 қазан»).
-_MONTHS = (
+MONTHS = (
     "қаңтар",
     "ақпан",
     "наурыз",
@@ -157,7 +157,7 @@ def spoken_last_word(value: str) -> str:
         return number_word(minute) if minute else number_word(int(moment["hour"]))
     date = _DATE.fullmatch(last)
     if date:
-        return _MONTHS[int(date["month"]) - 1]
+        return MONTHS[int(date["month"]) - 1]
     number = _TRAILING_NUMBER.search(text)
     if number:
         if number["fraction"] and int(number["fraction"]):

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from num2words import num2words
 
 from bot.config import ASTANA
+from bot.text import kazakh
 
 _RU_MONTHS = (
     "января",
@@ -32,20 +33,6 @@ _RU_MONTHS = (
     "октября",
     "ноября",
     "декабря",
-)
-_KK_MONTHS = (
-    "қаңтар",
-    "ақпан",
-    "наурыз",
-    "сәуір",
-    "мамыр",
-    "маусым",
-    "шілде",
-    "тамыз",
-    "қыркүйек",
-    "қазан",
-    "қараша",
-    "желтоқсан",
 )
 _TIME = re.compile(r"(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)")
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+")
@@ -86,7 +73,7 @@ def number_words(value: object, language: str, case: str | None = None) -> str:
 
 def spoken_date(day: date, language: str) -> str:
     """«23 октября» / «23 қазан»: the year is left out, as people say it."""
-    months = _KK_MONTHS if language == "kk" else _RU_MONTHS
+    months = kazakh.MONTHS if language == "kk" else _RU_MONTHS
     return f"{day.day} {months[day.month - 1]}"
 
 

@@ -23,7 +23,6 @@ from rasa.core.lock_store import RedisLockStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy import text
 
 TIMEOUT = 2.0  # seconds per check: a health probe must answer quickly
 # Blocking checks (database, Redis) run here, not on the event loop; a check
@@ -33,10 +32,9 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dana-health")
 
 
 def _database() -> None:
-    from bot.office.db import get_engine
+    from bot.office.db import ping
 
-    with get_engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
+    ping()
 
 
 def _action_server_health_url() -> Optional[str]:

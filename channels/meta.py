@@ -35,9 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
-from bot.office.db import new_session
-from bot.office.models import utcnow
-from bot.office.receipts import ReceiptRejected, store_receipt
+from bot.office.receipts import ReceiptRejected, keep_receipt
 from bot.server.nlg import text_outside_a_turn
 from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenger_bodies, tag, whatsapp_bodies
 
@@ -330,10 +328,10 @@ class MetaInput(InputChannel):
             )
             return None
         try:
-            with new_session() as session, session.begin():
-                stored = store_receipt(
-                    session, conversation_id=incoming.sender, channel=incoming.platform, data=data, now=utcnow()
-                )
+            # Blocking SQL and file I/O: in a thread, the event loop serves other chats.
+            stored = await asyncio.to_thread(
+                keep_receipt, conversation_id=incoming.sender, channel=incoming.platform, data=data
+            )
         except ReceiptRejected as rejected:
             return {"status": "rejected", "reason": rejected.reason}
         return {"status": "stored", "request_kind": stored.request_kind, "request_id": stored.request_id}

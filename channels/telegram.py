@@ -40,9 +40,7 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import LIMITS
-from bot.office.db import new_session
-from bot.office.models import utcnow
-from bot.office.receipts import ReceiptRejected, store_receipt
+from bot.office.receipts import ReceiptRejected, keep_receipt
 from bot.server.nlg import text_outside_a_turn
 from channels.text import split_text
 
@@ -251,10 +249,10 @@ class TelegramInput(InputChannel):
         file = await self.bot.get_file(attachment.file_id)
         data = bytes(await file.download_as_bytearray())
         try:
-            with new_session() as session, session.begin():
-                stored = store_receipt(
-                    session, conversation_id=self._sender(chat_id), channel=CHANNEL, data=data, now=utcnow()
-                )
+            # Blocking SQL and file I/O: in a thread, the event loop serves other chats.
+            stored = await asyncio.to_thread(
+                keep_receipt, conversation_id=self._sender(chat_id), channel=CHANNEL, data=data
+            )
         except ReceiptRejected as rejected:
             return {"status": "rejected", "reason": rejected.reason}
         return {"status": "stored", "request_kind": stored.request_kind, "request_id": stored.request_id}

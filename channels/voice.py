@@ -91,22 +91,13 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
 
 
 def login_for_caller(caller: Optional[str]) -> Optional[str]:
-    """The subscriber whose contact phone is calling, if exactly one matches."""
-    from sqlalchemy import select
-
-    from bot.office.db import new_session
-    from bot.office.models import Subscriber
+    """The subscriber whose contact phone is calling, if exactly one matches (blocking:
+    the back office's query; called in a thread)."""
+    from bot.office.subscribers import login_for_phone
     from bot.text.parsing.phone import normalise_phone
 
     phone = normalise_phone(caller or "")
-    if not phone:
-        return None
-    with new_session() as session:
-        logins = (
-            session.execute(select(Subscriber.login).where(Subscriber.contact_phone == phone).limit(2)).scalars().all()
-        )
-    # Two contracts on one phone: Dana asks which one rather than guess.
-    return logins[0] if len(logins) == 1 else None
+    return login_for_phone(phone) if phone else None
 
 
 def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optional[str]) -> Dict[str, Any]:

@@ -87,3 +87,11 @@ def test_no_import_cycles():
 def test_tests_mirror_bot():
     for room in ("office", "server", "text"):
         assert (ROOT / "tests" / "bot" / room).is_dir(), room
+
+
+def test_channels_reach_the_database_only_through_the_back_office():
+    """A channel calls an office service (bot/office/), never SQL of its own."""
+    for path in (ROOT / "channels").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for forbidden in ("sqlalchemy", "new_session", "get_engine", "bot.office.models"):
+            assert forbidden not in text, f"{path.relative_to(ROOT)} uses {forbidden}"

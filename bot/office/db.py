@@ -74,3 +74,9 @@ def _add_missing_columns(engine: Engine) -> None:
                     ddl = column.type.compile(dialect=engine.dialect)
                     default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
                     connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl}{default}'))
+
+
+def ping() -> None:
+    """One round trip to the database (health checks); raises when it is down."""
+    with get_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -137,3 +137,13 @@ def attach_pending(session: Session, conversation_id: str, kind: str, request_id
     for receipt in pending:
         _link(session, receipt, kind, request_id)
     return len(pending)
+
+
+def keep_receipt(*, conversation_id: str, channel: str, data: bytes) -> StoredReceipt:
+    """store_receipt in its own transaction: what a channel calls (in a thread —
+    it is blocking SQL and file I/O). Raises ReceiptRejected."""
+    from bot.office.db import new_session
+    from bot.office.models import utcnow
+
+    with new_session() as session, session.begin():
+        return store_receipt(session, conversation_id=conversation_id, channel=channel, data=data, now=utcnow())

@@ -32,17 +32,14 @@ MAX_TOPICS = 3
 
 
 def term_text(domain: Dict[Text, Any], name: str, language: str) -> Optional[str]:
-    """The text of a term response in the language (its default variation otherwise)."""
-    variations = (domain.get("responses") or {}).get(name) or []
-    fallback = None
-    for variation in variations:
-        condition = variation.get("condition") or []
-        said_in = next((c.get("value") for c in condition if c.get("name") == "language"), None)
-        if said_in == language:
-            return variation.get("text")
-        if said_in is None and fallback is None:
-            fallback = variation.get("text")
-    return fallback
+    """The text of a term response in the language, chosen as Rasa chooses a variation."""
+    from rasa.core.nlg.generator import ResponseVariationFilter
+
+    responses = domain.get("responses") or {}
+    if name not in responses:
+        return None
+    chosen = ResponseVariationFilter(responses).responses_for_utter_action(name, None, {"language": language})
+    return chosen[0].get("text") if chosen else None
 
 
 class ActionChooseTopic(Action):

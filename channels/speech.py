@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
+from bot.text.language.normalise import KAZAKH_LETTERS
 from bot.text.parsing.phone import find_phones
 
-# Letters only Kazakh uses; their presence decides the spoken hint's language.
-KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+# The word before the buttons said aloud; a Kazakh-only letter (KAZAKH_LETTERS) picks Kazakh.
 HINT = {"kk": "Нұсқалар", "ru": "Варианты"}
 
 _EMOJI = re.compile(
@@ -38,7 +38,7 @@ _LOGIN = re.compile(r"(?<!\d)08\d{8}(?!\d)")
 
 def language_of(text: str, default: str = "ru") -> str:
     """kk when the text has a Kazakh-only letter, else ``default``."""
-    return "kk" if any(ch in KAZAKH_LETTERS for ch in text) else default
+    return "kk" if KAZAKH_LETTERS.search(text) else default
 
 
 def spell_digits(digits: str) -> str:

@@ -94,14 +94,12 @@ def test_kazakh_voice_variations_are_kazakh():
                 assert not kazakh_letters, f"{name}: Kazakh letters in the Russian voice text «{text}»"
 
 
-class _Values(dict):
-    """Any slot or action value a response may name, with a plausible value."""
-
-    SAMPLE = {"login": "0851234567", "phone_number": "+77051234567", "ticket_id": "42",
-              "amount": "5 000", "eta": "2026-11-18T13:00:00+00:00", "callback_due": "2026-11-18T13:00:00+00:00",
-              "visit_due": "2026-11-19T13:00:00+00:00", "resolve_due": "2026-11-21T13:00:00+00:00",
-              "callback_from": "2026-11-19T09:00:00+05:00", "payment_date": "2026-11-17",
-              "ticket_status": "open"}
+# Any slot or action value a response may name, with a plausible value.
+SAMPLE = {"login": "0851234567", "phone_number": "+77051234567", "ticket_id": "42",
+          "amount": "5 000", "eta": "2026-11-18T13:00:00+00:00", "callback_due": "2026-11-18T13:00:00+00:00",
+          "visit_due": "2026-11-19T13:00:00+00:00", "resolve_due": "2026-11-21T13:00:00+00:00",
+          "callback_from": "2026-11-19T09:00:00+05:00", "payment_date": "2026-11-17",
+          "ticket_status": "open"}
 
 
 def _base(field: str) -> str:
@@ -124,7 +122,7 @@ def test_voice_variations_fill_in_on_the_voice_channel(language):
     for name in SAID:
         fields = set().union(*(_fields(v.get("text") or "") for v in voice_variations(name)))
         bases = {_base(f) for f in fields} - set(nlg.placeholders)
-        given = {base: _Values.SAMPLE.get(base, "Алматы") for base in bases}
+        given = {base: SAMPLE.get(base, "Алматы") for base in bases}
         said = asyncio.run(nlg.generate(name, tracker, VOICE_CHANNEL, **given))
         assert said and said.get("text"), name
         text = said["text"]

@@ -108,7 +108,6 @@ def guard(original: Callable, limiter: Optional[Any], admitter: Optional[admissi
             await _say(self, message, UNAVAILABLE)
             return None
 
-    guarded_handle_message._dana_guard = True  # type: ignore[attr-defined]
     return guarded_handle_message
 
 

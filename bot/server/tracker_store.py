@@ -188,12 +188,11 @@ class DanaTrackerStore(SQLTrackerStore):
 def unwrapped(original: Callable) -> Any:
     """Rasa's ``Agent._create_tracker_store`` without the fail-safe wrapper for
     Dana's store (a patch: bot/server/patches.py)."""
-    rasa_create = original
 
     def create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
         if isinstance(store, DanaTrackerStore):
             store.domain = domain
             return store
-        return rasa_create(store, domain)
+        return original(store, domain)
 
     return staticmethod(create_tracker_store)

@@ -343,18 +343,19 @@ class _Reader:
                 return value, i + n
         return None, i
 
+    @staticmethod
+    def weeks_back(word):
+        """«прошлой» / «өткен» 1, «позапрошлой» 2, «этой» / «осы» 0, else None."""
+        if _LAST.match(word):
+            return 1
+        if _BEFORE_LAST.match(word):
+            return 2
+        return 0 if _THIS.match(word) else None
+
     # «на прошлой неделе», «на позапрошлой неделе», «өткен аптада» (+ «в среду», «сәрсенбіде»)
     def week(self, i):
         j = i + (self.at(i) in _RU_PREPOSITIONS)
-        weeks = (
-            1
-            if _LAST.match(self.at(j))
-            else 2
-            if _BEFORE_LAST.match(self.at(j))
-            else 0
-            if _THIS.match(self.at(j))
-            else None
-        )
+        weeks = self.weeks_back(self.at(j))
         if weeks is None or not _WEEK.match(self.at(j + 1)):
             return None
         end = j + 2
@@ -368,15 +369,7 @@ class _Reader:
     # «в пятницу», «в прошлый вторник», «в эту среду», «өткен сенбіде», «жексенбі күні»
     def weekday(self, i):
         j = i + (self.at(i) in ("в", "во"))
-        weeks = (
-            1
-            if _LAST.match(self.at(j))
-            else 2
-            if _BEFORE_LAST.match(self.at(j))
-            else 0
-            if _THIS.match(self.at(j))
-            else None
-        )
+        weeks = self.weeks_back(self.at(j))
         j += weeks is not None or self.at(j) in ("ту", "тот", "то")  # «в ту пятницу»: the latest
         if (weekday := self.weekday_word(j)) is None:
             return None

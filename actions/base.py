@@ -1,6 +1,6 @@
 """Helpers shared by the actions, and the base class of every form validator.
 
-No I/O at import time: database sessions are opened per call.
+No I/O at import time; the back office is reached through its services (bot/office/), each call with its own session.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.login import offers_caller_login
 from actions.receipts import acknowledge_receipt
-from bot.config import DEFAULT_LANGUAGE, LANGUAGES, ROOT
+from bot.config import ROOT
 from bot.office.db import database_unavailable
 from bot.project_domain import project_domain_dict
+from bot.text.language.reply import reply_language
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ def raise_if_database_down(error: Exception) -> None:
 
 
 def conversation_language(tracker: Tracker) -> str:
-    language = tracker.get_slot("language")
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    """The conversation's language (the ``language`` slot), else Kazakh (bot/text/language/reply.py)."""
+    return reply_language(conversation=tracker.get_slot("language"))
 
 
 def latest_intent(tracker: Tracker) -> str | None:

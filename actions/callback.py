@@ -10,15 +10,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, conversation_language, raise_if_database_down
+from actions.base import DanaFormValidator, conversation_language
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
-from actions.filing import ready_to_file
-from actions.handoff import hand_off
+from actions.filing import file_or_hand_off, ready_to_file
 from actions.phone import validate_phone_answer
-from bot.office import schedule
-from bot.office.callback import file_callback
-from bot.office.db import new_session
+from bot.office import callback, schedule
 from bot.office.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -66,22 +63,23 @@ class ActionFileCallback(Action):
         events.append(SlotSet("callback_open", None))
         if not go:
             return events
-        try:
-            with new_session() as session, session.begin():
-                row = file_callback(
-                    session,
-                    conversation_id=tracker.sender_id,
-                    phone=tracker.get_slot("phone_number"),
-                    topic=tracker.get_slot("callback_topic") or "",
-                    language=conversation_language(tracker),
-                    channel=channel_of(tracker),
-                    now=utcnow(),
-                )
-        except Exception as error:
-            raise_if_database_down(error)
-            logger.exception("filing a callback failed")
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return events + await hand_off(dispatcher, tracker, "callback_failed")
+        row, failed = await file_or_hand_off(
+            dispatcher,
+            tracker,
+            lambda: callback.file(
+                conversation_id=tracker.sender_id,
+                phone=tracker.get_slot("phone_number"),
+                topic=tracker.get_slot("callback_topic") or "",
+                language=conversation_language(tracker),
+                channel=channel_of(tracker),
+                now=utcnow(),
+            ),
+            what="a callback",
+            reason="callback_failed",
+            logger=logger,
+        )
+        if row is None:
+            return events + failed
         dispatcher.utter_message(
             response="utter_callback_created", callback_id=str(row.id), phone_number=tracker.get_slot("phone_number")
         )

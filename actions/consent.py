@@ -14,8 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import channel_of
-from bot.office.consent import record_consent
-from bot.office.db import new_session
+from bot.office import consent
 from bot.office.models import utcnow
 
 
@@ -31,13 +30,11 @@ def settle_consent(tracker: Tracker, purpose: str) -> List[Dict[Text, Any]]:
     answer = tracker.get_slot("consent")
     if answer is None:
         return []
-    with new_session() as session, session.begin():
-        record_consent(
-            session,
-            conversation_id=tracker.sender_id,
-            purpose=purpose,
-            granted=bool(answer),
-            channel=channel_of(tracker),
-            now=utcnow(),
-        )
+    consent.record(
+        conversation_id=tracker.sender_id,
+        purpose=purpose,
+        granted=bool(answer),
+        channel=channel_of(tracker),
+        now=utcnow(),
+    )
     return [SlotSet("consent", None)]

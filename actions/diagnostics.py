@@ -16,8 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator, raise_if_database_down
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
-from bot.office.db import new_session
-from bot.office.diagnostics import diagnose
+from bot.office import diagnostics
 from bot.office.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -71,21 +70,20 @@ class ActionRunDiagnostics(Action):
             events = await hand_off(dispatcher, tracker, reason="login_not_found")
             return events + [SlotSet("login_failed", None), SlotSet("diagnosis", "handoff")]
         try:
-            with new_session() as session:
-                found = diagnose(session, tracker.get_slot("login"), utcnow())
-                if found.kind == "outage":
-                    tell_outage(dispatcher, found.outage)
-                elif found.kind == "open_ticket":
-                    tell_ticket(dispatcher, found.ticket)
-                elif found.kind == "line_fault":
-                    dispatcher.utter_message(response="utter_line_fault", fault=found.fault)
-                elif found.kind == "no_fault":
-                    dispatcher.utter_message(response="utter_no_fault_found")
+            found = diagnostics.diagnose_login(tracker.get_slot("login"), utcnow())
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("diagnostics failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("diagnosis", "unavailable")]
+        if found.kind == "outage":
+            tell_outage(dispatcher, found.outage)
+        elif found.kind == "open_ticket":
+            tell_ticket(dispatcher, found.ticket)
+        elif found.kind == "line_fault":
+            dispatcher.utter_message(response="utter_line_fault", fault=found.fault)
+        elif found.kind == "no_fault":
+            dispatcher.utter_message(response="utter_no_fault_found")
         return [SlotSet("diagnosis", found.kind)]
 
 
@@ -99,8 +97,7 @@ class ActionCheckFee(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         try:
-            with new_session() as session:
-                found = diagnose(session, tracker.get_slot("login"), utcnow())
+            found = diagnostics.diagnose_login(tracker.get_slot("login"), utcnow())
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("fee check failed")

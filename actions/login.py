@@ -8,8 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LIMITS
-from bot.office.db import new_session
-from bot.office.subscribers import login_exists
+from bot.office import subscribers
 from bot.text.parsing.login import find_logins, is_login_shaped
 
 
@@ -76,7 +75,7 @@ def validate_login_answer(
         if intent == "affirm":
             return {slot: caller_login(tracker), "login_attempts": 0}
     login = _candidate(value, tracker)
-    if login and (not must_exist or _exists(login)):
+    if login and (not must_exist or subscribers.exists(login)):
         return {slot: login, "login_attempts": 0}
     attempts += 1
     if attempts >= LIMITS.login_attempts:
@@ -87,8 +86,3 @@ def validate_login_answer(
     else:
         dispatcher.utter_message(response="utter_login_invalid", login_attempt=str(value or "")[:40])
     return {slot: None, "login_attempts": attempts}
-
-
-def _exists(login: str) -> bool:
-    with new_session() as session:
-        return login_exists(session, login)

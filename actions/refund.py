@@ -11,11 +11,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, raise_if_database_down
+from actions.base import DanaFormValidator
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
-from actions.filing import ready_to_file
-from actions.handoff import hand_off
+from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
 from actions.payment_data import (
     validate_amount_answer,
@@ -25,10 +24,8 @@ from actions.payment_data import (
 )
 from actions.phone import validate_phone_answer
 from bot.config import ATTACHMENT_CHANNELS
-from bot.office.db import new_session
+from bot.office import refund
 from bot.office.models import utcnow
-from bot.office.receipts import attach_pending
-from bot.office.refund import file_refund, in_time
 from bot.text.parsing.dates import today_astana
 
 logger = logging.getLogger(__name__)
@@ -51,7 +48,7 @@ class ValidateWrongPaymentForm(DanaFormValidator):
     def validate_payment_date(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         slots = validate_date_answer(value, dispatcher, tracker)
         paid = slots.get("payment_date")
-        if paid and not in_time(date.fromisoformat(paid), today_astana()):
+        if paid and not refund.in_time(date.fromisoformat(paid), today_astana()):
             dispatcher.utter_message(response="utter_refund_expired", payment_date=paid)
             return {"payment_date": paid, "refund_expired": True, "requested_slot": None}
         return slots
@@ -82,37 +79,38 @@ class ActionSubmitRefund(Action):
         if not go:
             return events
         email = tracker.get_slot("email")
-        try:
-            with new_session() as session, session.begin():
-                refund, decision = file_refund(
-                    session,
-                    conversation_id=tracker.sender_id,
-                    right_login=tracker.get_slot("right_login"),
-                    wrong_login=tracker.get_slot("wrong_login"),
-                    amount=int(tracker.get_slot("amount")),
-                    payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
-                    payer_name=tracker.get_slot("full_name"),
-                    contact_phone=tracker.get_slot("phone_number"),
-                    email=None if email in (None, "-") else email,
-                    channel=channel_of(tracker),
-                    now=utcnow(),
-                    payment_time=tracker.get_slot("payment_time"),
-                )
-                attached = attach_pending(session, tracker.sender_id, "refund", refund.id)
-        except Exception as error:
-            raise_if_database_down(error)
-            logger.exception("filing a refund request failed")
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return events + await hand_off(dispatcher, tracker, "refund_failed")
+        filed, failed = await file_or_hand_off(
+            dispatcher,
+            tracker,
+            lambda: refund.file(
+                conversation_id=tracker.sender_id,
+                right_login=tracker.get_slot("right_login"),
+                wrong_login=tracker.get_slot("wrong_login"),
+                amount=int(tracker.get_slot("amount")),
+                payment_date=date.fromisoformat(tracker.get_slot("payment_date")),
+                payer_name=tracker.get_slot("full_name"),
+                contact_phone=tracker.get_slot("phone_number"),
+                email=None if email in (None, "-") else email,
+                channel=channel_of(tracker),
+                now=utcnow(),
+                payment_time=tracker.get_slot("payment_time"),
+            ),
+            what="a refund request",
+            reason="refund_failed",
+            logger=logger,
+        )
+        if filed is None:
+            return events + failed
+        decision = filed.decision
         if decision.required:
             dispatcher.utter_message(response=f"utter_receipt_reason_{decision.reason}")
-            if attached:
-                dispatcher.utter_message(response="utter_receipt_attached", request_id=str(refund.id))
+            if filed.receipts_attached:
+                dispatcher.utter_message(response="utter_receipt_attached", request_id=str(filed.id))
             elif channel_of(tracker) in ATTACHMENT_CHANNELS:
                 dispatcher.utter_message(response="utter_receipt_upload_prompt")
             else:
                 dispatcher.utter_message(response="utter_receipt_required")
         else:
             dispatcher.utter_message(response="utter_receipt_not_required")
-        dispatcher.utter_message(response="utter_refund_created", refund_id=str(refund.id))
-        return events + [SlotSet("refund_id", str(refund.id)), SlotSet("receipt_required", decision.required)]
+        dispatcher.utter_message(response="utter_refund_created", refund_id=str(filed.id))
+        return events + [SlotSet("refund_id", str(filed.id)), SlotSet("receipt_required", decision.required)]

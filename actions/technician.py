@@ -17,16 +17,12 @@ from actions.base import DanaFormValidator, conversation_language, last_topic_in
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
 from actions.diagnostics import tell_outage, tell_ticket
-from actions.filing import ready_to_file
-from actions.handoff import hand_off
+from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
 from actions.phone import validate_phone_answer
 from bot.config import ASTANA, POLICY
-from bot.office import schedule
-from bot.office.db import new_session
-from bot.office.diagnostics import diagnose
+from bot.office import diagnostics, schedule, technician
 from bot.office.models import utcnow
-from bot.office.technician import file_ticket, open_ticket_for
 
 logger = logging.getLogger(__name__)
 
@@ -58,38 +54,37 @@ class ActionFileTicket(Action):
         if not go:
             return events
         now = utcnow()
-        login = tracker.get_slot("login")
-        try:
-            with new_session() as session, session.begin():
-                found = diagnose(session, login, now)
-                if found.kind == "outage":
-                    tell_outage(dispatcher, found.outage)
-                    return events
-                if found.fee_unpaid and found.kind == "line_fault":
-                    dispatcher.utter_message(response="utter_fee_unpaid")
-                    return events
-                ticket, created = file_ticket(
-                    session,
-                    login=login,
-                    problem=last_topic_intent(tracker) or "request_technician",
-                    contact_phone=tracker.get_slot("phone_number"),
-                    channel=channel_of(tracker),
-                    language=conversation_language(tracker),
-                    now=now,
-                )
-                if not created:
-                    tell_ticket(dispatcher, ticket, "utter_ticket_exists")
-                elif schedule.technicians_working(now):
-                    tell_ticket(dispatcher, ticket, "utter_ticket_created")
-                else:  # one message: «within 2 hours» would not hold before 09:00
-                    tell_ticket(
-                        dispatcher, ticket, "utter_ticket_created_after_hours", callback_from=_next_work_start(now)
-                    )
-        except Exception as error:
-            raise_if_database_down(error)
-            logger.exception("filing a technician visit failed")
-            dispatcher.utter_message(response="utter_ticket_failed")
-            return events + await hand_off(dispatcher, tracker, "ticket_failed")
+        visit, failed = await file_or_hand_off(
+            dispatcher,
+            tracker,
+            lambda: diagnostics.file_visit(
+                login=tracker.get_slot("login"),
+                problem=last_topic_intent(tracker) or "request_technician",
+                contact_phone=tracker.get_slot("phone_number"),
+                channel=channel_of(tracker),
+                language=conversation_language(tracker),
+                now=now,
+            ),
+            what="a technician visit",
+            reason="ticket_failed",
+            logger=logger,
+            apology="utter_ticket_failed",
+        )
+        if visit is None:
+            return events + failed
+        ticket = visit.ticket
+        if ticket is None:  # the diagnosis made a visit pointless
+            if visit.diagnosis.kind == "outage":
+                tell_outage(dispatcher, visit.diagnosis.outage)
+            else:  # a line fault with the month's fee unpaid
+                dispatcher.utter_message(response="utter_fee_unpaid")
+            return events
+        if not visit.created:
+            tell_ticket(dispatcher, ticket, "utter_ticket_exists")
+        elif schedule.technicians_working(now):
+            tell_ticket(dispatcher, ticket, "utter_ticket_created")
+        else:  # one message: «within 2 hours» would not hold before 09:00
+            tell_ticket(dispatcher, ticket, "utter_ticket_created_after_hours", callback_from=_next_work_start(now))
         if schedule.in_billing_period(now.astimezone(ASTANA).date()):
             dispatcher.utter_message(response="utter_billing_period_note")
         return events + [SlotSet("ticket_id", str(ticket.id))]
@@ -135,14 +130,14 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(response="utter_ask_login")
             return []
         try:
-            with new_session() as session:
-                ticket = open_ticket_for(session, login)
-                if ticket:
-                    tell_ticket(dispatcher, ticket)
-                else:
-                    dispatcher.utter_message(response="utter_no_open_ticket", login=login)
+            ticket = technician.open_ticket(login)
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("ticket lookup failed")
             dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        if ticket:
+            tell_ticket(dispatcher, ticket)
+        else:
+            dispatcher.utter_message(response="utter_no_open_ticket", login=login)
         return []

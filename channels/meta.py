@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 import aiohttp
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,6 +37,8 @@ from sanic.response import HTTPResponse
 from bot.config import LIMITS
 from bot.office.receipts import ReceiptRejected, keep_receipt
 from bot.server.nlg import text_outside_a_turn
+from bot.text.language.reply import UNDECIDED
+from channels.base import GuardedInput
 from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenger_bodies, tag, whatsapp_bodies
 
 logger = logging.getLogger(__name__)
@@ -203,7 +205,7 @@ class Collector(CollectingOutputChannel):
         await self._persist_message(self._message(recipient_id, text=text))
 
 
-class MetaInput(InputChannel):
+class MetaInput(GuardedInput):
     @classmethod
     def name(cls) -> Text:
         return "meta"
@@ -234,9 +236,9 @@ class MetaInput(InputChannel):
         self.recent, self.turns = RecentIds(), Turns()
         self._tasks: Set[asyncio.Task] = set()  # the loop keeps only weak references
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("meta_webhook", __name__)
-        text_outside_a_turn(UNSUPPORTED, None)  # reads domain/ now, not in the first chat's turn
+        text_outside_a_turn(UNSUPPORTED, UNDECIDED)  # reads domain/ now, not in the first chat's turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -283,7 +285,7 @@ class MetaInput(InputChannel):
         async with self.turns.turn(incoming.sender):
             try:
                 if incoming.unsupported:
-                    await self._reply(incoming, [{"text": text_outside_a_turn(UNSUPPORTED, None)}])
+                    await self._reply(incoming, [{"text": text_outside_a_turn(UNSUPPORTED, UNDECIDED)}])
                     return
                 text, metadata = (incoming.text or "")[: LIMITS.max_message_chars], None
                 if incoming.media:

@@ -1,8 +1,10 @@
 """Dana's chat answers made speakable for the IVR's text-to-speech.
 
-Pure functions, no I/O. Chat answers carry things a voice cannot say well:
-emoji, links, markdown and buttons. Logins and phone numbers are spelled
-digit by digit, otherwise TTS reads «0851234567» as one huge number.
+Chat answers carry things a voice cannot say well: emoji, links, markdown and
+buttons. Logins and phone numbers are spelled digit by digit, otherwise TTS
+reads «0851234567» as one huge number. Buttons are said after the answer with
+the response ``utter_voice_options`` («Варианты: Да, Нет.», domain/responses/
+channels.yml), in the answer's language; everything else is pure text handling.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
-from bot.text.language.normalise import KAZAKH_LETTERS
+from bot.server.nlg import VOICE_CHANNEL, text_outside_a_turn
+from bot.text.language.reply import RUSSIAN, letters_language, reply_language
 from bot.text.parsing.phone import find_phones
 
-# The word before the buttons said aloud; a Kazakh-only letter (KAZAKH_LETTERS) picks Kazakh.
-HINT = {"kk": "Нұсқалар", "ru": "Варианты"}
+# The buttons said aloud, {options} their titles: «Варианты: Да, Нет.»
+OPTIONS = "utter_voice_options"
 
 _EMOJI = re.compile(
     "["
@@ -36,9 +39,9 @@ _BULLET = re.compile(r"^\s*(?:[-•–—]|\d+[.)])\s+")
 _LOGIN = re.compile(r"(?<!\d)08\d{8}(?!\d)")
 
 
-def language_of(text: str, default: str = "ru") -> str:
-    """kk when the text has a Kazakh-only letter, else ``default``."""
-    return "kk" if KAZAKH_LETTERS.search(text) else default
+def language_of(text: str, default: str = RUSSIAN) -> str:
+    """The language of Dana's own text: kk when it has a Kazakh-only letter, else ``default``."""
+    return reply_language(message=letters_language(text), default=default)
 
 
 def spell_digits(digits: str) -> str:
@@ -74,7 +77,8 @@ def button_hint(titles: Iterable[str], language: str) -> str:
     spoken = [t.rstrip(".") for t in (clean(str(title)) for title in titles) if t]
     if not spoken:
         return ""
-    return f"{HINT.get(language, HINT['ru'])}: {', '.join(spoken)}."
+    said_in = reply_language(message=language, default=RUSSIAN)
+    return text_outside_a_turn(OPTIONS, said_in, channel=VOICE_CHANNEL, values={"options": ", ".join(spoken)})
 
 
 def speakable(text: Optional[str], buttons: Optional[List[Dict[str, Any]]] = None) -> str:

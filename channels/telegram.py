@@ -30,7 +30,7 @@ import os
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -42,14 +42,14 @@ from telegram.request import HTTPXRequest
 from bot.config import LIMITS
 from bot.office.receipts import ReceiptRejected, keep_receipt
 from bot.server.nlg import text_outside_a_turn
+from bot.text.language.reply import UNDECIDED, client_language, reply_language, start_text
+from channels.base import GuardedInput
 from channels.text import split_text
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
-# Telegram's client language → Dana's; anything else starts in Kazakh.
-_LANGUAGES = {"ru": "ru", "kk": "kk", "be": "ru", "uk": "ru"}
 # Neither text nor a receipt (a voice message, a sticker …): said in both languages,
 # the channel does not know the customer's (domain/responses/channels.yml).
 UNSUPPORTED = "utter_unsupported_voice_or_sticker"
@@ -147,7 +147,7 @@ def _malformed(update: Optional[Update]) -> Optional[Text]:
     return None
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(GuardedInput):
     @classmethod
     def name(cls) -> Text:
         return CHANNEL
@@ -165,9 +165,9 @@ class TelegramInput(InputChannel):
         self.recent = RecentIds()
         self._ready: Optional[asyncio.Task] = None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
-        text_outside_a_turn(UNSUPPORTED, None)  # reads domain/ now, not in the first chat's turn
+        text_outside_a_turn(UNSUPPORTED, UNDECIDED)  # reads domain/ now, not in the first chat's turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -224,10 +224,10 @@ class TelegramInput(InputChannel):
     async def _handle_message(self, message: Message, on_new_message) -> None:
         chat_id = str(message.chat.id)
         if message.text and message.text.startswith("/start"):
-            code = (message.from_user.language_code or "") if message.from_user else ""
-            language = _LANGUAGES.get(code.split("-")[0], "kk")
-            text = '/greet{"detected_language": "%s"}' % language
-            await on_new_message(self._user_message(text, chat_id))
+            # The client language is the hint (bot/text/language/reply.py); else Kazakh.
+            code = message.from_user.language_code if message.from_user else None
+            language = reply_language(hints=[client_language(code)])
+            await on_new_message(self._user_message(start_text(language), chat_id))
         elif message.text:
             await on_new_message(self._user_message(message.text[: LIMITS.max_message_chars], chat_id))
         elif message.photo or message.document:
@@ -238,7 +238,7 @@ class TelegramInput(InputChannel):
             await on_new_message(self._user_message(message.caption, chat_id))
         else:
             assert self.bot is not None  # only _handle calls this, with a bot
-            await self.bot.send_message(chat_id, text_outside_a_turn(UNSUPPORTED, None))
+            await self.bot.send_message(chat_id, text_outside_a_turn(UNSUPPORTED, UNDECIDED))
 
     async def _receipt(self, message: Message, chat_id: Text) -> Dict[Text, Any]:
         """Download, check and store the file; what happened goes to Dana."""

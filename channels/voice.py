@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -24,6 +24,8 @@ from sanic.response import HTTPResponse
 from bot.config import LIMITS
 from bot.log_privacy import mask  # noqa: F401 — one masking module for every log line
 from bot.server.nlg import text_outside_a_turn
+from bot.text.language.reply import UNDECIDED, reply_language, start_text
+from channels.base import GuardedInput
 from channels.speech import speakable
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ TRANSFERRING = "utter_voice_transferring"
 
 
 def say(response: Text, language: Optional[str]) -> str:
-    """A response's voice variation; with no language, the Kazakh and the Russian one."""
+    """A response's voice variation; UNDECIDED (None): the Kazakh and the Russian one."""
     return text_outside_a_turn(response, language, channel=CHANNEL)
 
 
@@ -113,7 +115,8 @@ def build_reply(call_id: str, collected: List[Dict[str, Any]], language: Optiona
             messages.append({"text": said})
     reply: Dict[str, Any] = {"call_id": call_id, "messages": messages, "action": "continue"}
     if handoff is not None:
-        queue_language = handoff.get("language") if handoff.get("language") in LANGUAGES else (language or "kk")
+        # The conversation's language (the hand-off context), else the IVR's, else Kazakh.
+        queue_language = reply_language(conversation=handoff.get("language"), hints=[language])
         reply["action"] = "transfer"
         reply["transfer"] = {"queue": QUEUE_PREFIX + queue_language, "context": handoff}
         reply["messages"] = [{"text": say(TRANSFERRING, queue_language)}]
@@ -129,7 +132,7 @@ class VoiceOutput(CollectingOutputChannel):
         return CHANNEL
 
 
-class VoiceGatewayInput(InputChannel):
+class VoiceGatewayInput(GuardedInput):
     @classmethod
     def name(cls) -> Text:
         return CHANNEL
@@ -157,9 +160,9 @@ class VoiceGatewayInput(InputChannel):
             return 400, {"error": str(error)}
         return 200, await self.handle(call, on_new_message)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("voice_webhook", __name__)
-        say(NOT_HEARD, None)  # reads domain/ now, not during a caller's first turn
+        say(NOT_HEARD, UNDECIDED)  # reads domain/ now, not during a caller's first turn
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -180,7 +183,7 @@ class VoiceGatewayInput(InputChannel):
         if call["event"] == "start":
             # The IVR menu choice sets only this turn's language (as the Telegram
             # channel does); Dana still detects the language of every utterance.
-            text = '/greet{"detected_language": "%s"}' % language if language else "/greet"
+            text = start_text(language)
             metadata["caller"] = call["caller"]
             login = await self._lookup(call["caller"])
             if login:
@@ -188,7 +191,8 @@ class VoiceGatewayInput(InputChannel):
         else:
             text = call["text"].strip()
             if not text:
-                return {"call_id": call_id, "messages": [{"text": say(NOT_HEARD, language)}], "action": "continue"}
+                said_in = reply_language(hints=[language], default=UNDECIDED)
+                return {"call_id": call_id, "messages": [{"text": say(NOT_HEARD, said_in)}], "action": "continue"}
         collector = VoiceOutput()
         try:
             await on_new_message(
@@ -196,7 +200,7 @@ class VoiceGatewayInput(InputChannel):
             )
         except Exception:  # the caller must never hear silence: hand over instead
             logger.exception("voice turn failed (call %s)", call_id)
-            lang = language or "kk"
+            lang = reply_language(hints=[language])
             return {
                 "call_id": call_id,
                 "messages": [{"text": say(FAILED, lang)}],

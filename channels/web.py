@@ -34,6 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
+from channels.base import GuardedInput
 
 CHANNEL = "widget"
 MAX_SESSION_ID = LIMITS.max_conversation_id_chars  # the widget's ids are 32 hex characters
@@ -70,12 +71,12 @@ def render_page(socket_url: Text) -> Text:
     return (STATIC / "index.html").read_text(encoding="utf-8").replace("{{SOCKET_URL}}", literal)
 
 
-class WidgetSocketIO(SocketIOInput):
+class WidgetSocketIO(GuardedInput, SocketIOInput):
     """Rasa's ``socketio`` channel (same name, path and settings) whose
     ``session_request`` joins the session's room properly."""
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        socket_blueprint = super().blueprint(on_new_message)
+    def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socket_blueprint = SocketIOInput.blueprint(self, on_new_message)
         sio = socket_blueprint.ctx.sio
 
         # Replaces Rasa's handler of the same event (python-socketio keeps one

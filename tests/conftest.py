@@ -125,13 +125,3 @@ def office_hours(monkeypatch):
     monkeypatch.setattr(schedule, "now_astana", lambda: datetime(2026, 11, 18, 12, 0, tzinfo=ASTANA))
 
 
-# A feature Dana still adds by replacing Rasa code (bot/server/patches.py): its
-# end-to-end tests cannot pass on Rasa's own code (DANA_RASA_PATCHES=off).
-def _patches_enabled() -> bool:
-    from bot.server.patches import enabled
-
-    return enabled()
-
-
-requires_patches = pytest.mark.skipif(not _patches_enabled(),
-                                      reason="DANA_RASA_PATCHES=off: this feature is one of Dana's patches")

@@ -31,6 +31,10 @@ def _chat(variants):
 
 # Said before the customer's language is known: one variation, in both languages.
 BILINGUAL = {"utter_choose_language"}
+# One word before a placeholder (the buttons said aloud, «Варианты: {options}.»): too
+# little for the detector to name a language; the Kazakh one must still read as Kazakh
+# and the Russian one must have no Kazakh letter.
+ONE_WORD = {"utter_voice_options"}
 
 
 def test_every_response_has_one_kk_one_ru_and_a_default(domain):
@@ -62,6 +66,9 @@ def _really_different(name, variants, detect_language):
         by_lang = {_lang(v): v.get("text", "") for v in variants}
         assert by_lang["kk"] != by_lang["ru"], f"{name}: the same text in both languages"
         assert detect_language(by_lang["kk"]).language == "kk", f"{name} kk: {by_lang['kk'][:60]}"
+        if name in ONE_WORD:
+            assert not re.search("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]", by_lang["ru"]), f"{name} ru: {by_lang['ru'][:60]}"
+            return
         assert detect_language(by_lang["ru"]).language == "ru", f"{name} ru: {by_lang['ru'][:60]}"
 
 
@@ -75,7 +82,8 @@ def test_placeholders_are_known(domain):
     known = set(response_placeholders()) | set(domain.slots and [s.name for s in domain.slots])
     action_filled = {"ticket_id", "ticket_status", "callback_due", "visit_due", "resolve_due", "eta",
                      "area", "login_attempt", "callback_from", "callback_id", "refund_id",
-                     "investigation_id", "request_id", "receipt_reason", "payment_date", "phone_number", "login"}
+                     "investigation_id", "request_id", "receipt_reason", "payment_date", "phone_number", "login",
+                     "options"}  # channels/speech.py: the titles of the buttons said aloud
     for name, variants in domain.responses.items():
         for v in variants:
             for placeholder in re.findall(r"{([^{}\s]+)}", v.get("text", "")):

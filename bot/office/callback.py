@@ -1,4 +1,7 @@
-"""A callback request filed: one open request per conversation and phone."""
+"""A callback request filed: one open request per conversation and phone.
+
+``file`` is what the action calls (its own transaction); ``file_callback`` the
+step inside a caller's session."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.office.db import new_session
 from bot.office.models import CallbackRequest
 
 
@@ -32,3 +36,20 @@ def file_callback(
     session.add(row)
     session.flush()
     return row
+
+
+def file(
+    *, conversation_id: str, phone: str, topic: str, language: str, channel: str, now: datetime
+) -> CallbackRequest:
+    """file_callback committed in a transaction of its own. The row stays readable
+    after the session closes (expire_on_commit=False; every column was set or read)."""
+    with new_session() as session, session.begin():
+        return file_callback(
+            session,
+            conversation_id=conversation_id,
+            phone=phone,
+            topic=topic,
+            language=language,
+            channel=channel,
+            now=now,
+        )

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.office.db import new_session
 from bot.office.models import Consent
 
 
@@ -17,3 +18,11 @@ def record_consent(
     session.add(row)
     session.flush()
     return row
+
+
+def record(*, conversation_id: str, purpose: str, granted: bool, channel: str, now: datetime) -> Consent:
+    """record_consent committed in a transaction of its own (what the actions call)."""
+    with new_session() as session, session.begin():
+        return record_consent(
+            session, conversation_id=conversation_id, purpose=purpose, granted=granted, channel=channel, now=now
+        )

@@ -1,5 +1,8 @@
 """Line diagnostics for a login, in the FAQ's order:
-active outage → open ticket → line fault → nothing found."""
+active outage → open ticket → line fault → nothing found.
+
+The actions call ``diagnose_login`` and ``file_visit``, each with a session of
+its own; ``diagnose`` is the step inside a caller's session (the CLI, tests)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.office.db import new_session
 from bot.office.models import Outage, Subscriber, TechnicianTicket
-from bot.office.technician import open_ticket_for
+from bot.office.technician import file_ticket, open_ticket_for
 
 LINE_FAULTS = ("cable_cut", "link_down")
 
@@ -54,3 +58,42 @@ def diagnose(session: Session, login: str, now: datetime) -> Diagnosis:
     if subscriber.line_status in LINE_FAULTS:
         return Diagnosis("line_fault", subscriber, fault=subscriber.line_status)
     return Diagnosis("no_fault", subscriber)
+
+
+def diagnose_login(login: str, now: datetime) -> Diagnosis:
+    """diagnose in a session of its own. The rows in the answer were read whole
+    and have no relationships, so they stay readable after the session closes."""
+    with new_session() as session:
+        return diagnose(session, login, now)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A technician request's outcome: the diagnosis, and the ticket unless the
+    diagnosis made a visit pointless (an outage; a line fault with the month's
+    fee unpaid). ``created`` is False when the login's open ticket came back."""
+
+    diagnosis: Diagnosis
+    ticket: TechnicianTicket | None = None
+    created: bool = False
+
+
+def file_visit(
+    *, login: str, problem: str, contact_phone: str | None, channel: str, language: str, now: datetime
+) -> Visit:
+    """Diagnose, then file the ticket, in one transaction: the ticket is decided
+    on the line as it was read. Lives here because this module imports technician."""
+    with new_session() as session, session.begin():
+        found = diagnose(session, login, now)
+        if found.kind == "outage" or (found.fee_unpaid and found.kind == "line_fault"):
+            return Visit(found)
+        ticket, created = file_ticket(
+            session,
+            login=login,
+            problem=problem,
+            contact_phone=contact_phone,
+            channel=channel,
+            language=language,
+            now=now,
+        )
+        return Visit(found, ticket, created)

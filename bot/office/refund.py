@@ -2,7 +2,8 @@
 refund request filed (one row in the caller's transaction, returned).
 
 A request is idempotent per conversation: filing the same data again (a retry
-after a crash, a double click) returns the row already there.
+after a crash, a double click) returns the row already there. ``file`` is what
+the action calls: the request and the receipts already sent, one transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import POLICY
+from bot.office.db import new_session
 from bot.office.models import RefundRequest, Subscriber
 from bot.office.name_match import NameMatch, compare_names
+from bot.office.receipts import attach_pending
 from bot.office.subscribers import login_exists
 
 
@@ -147,3 +150,44 @@ def file_refund(
     session.add(refund)
     session.flush()
     return refund, decision
+
+
+@dataclass(frozen=True)
+class FiledRefund:
+    id: int
+    decision: ReceiptDecision
+    receipts_attached: int  # receipts sent before the filing, joined to it now
+
+
+def file(
+    *,
+    conversation_id: str,
+    right_login: str,
+    wrong_login: str,
+    amount: int,
+    payment_date: date,
+    payer_name: str,
+    contact_phone: str,
+    email: str | None,
+    channel: str,
+    now: datetime,
+    payment_time: str | None = None,
+) -> FiledRefund:
+    """file_refund and attach_pending in one transaction: no request is
+    committed without the receipts the customer already sent for it."""
+    with new_session() as session, session.begin():
+        refund, decision = file_refund(
+            session,
+            conversation_id=conversation_id,
+            right_login=right_login,
+            wrong_login=wrong_login,
+            amount=amount,
+            payment_date=payment_date,
+            payer_name=payer_name,
+            contact_phone=contact_phone,
+            email=email,
+            channel=channel,
+            now=now,
+            payment_time=payment_time,
+        )
+        return FiledRefund(refund.id, decision, attach_pending(session, conversation_id, "refund", refund.id))

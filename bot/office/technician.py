@@ -1,4 +1,7 @@
-"""Technician tickets: deadlines from the FAQ and one open ticket per login."""
+"""Technician tickets: deadlines from the FAQ and one open ticket per login.
+
+A visit is filed by diagnostics.file_visit (the diagnosis first, in the same
+transaction); diagnostics imports this module, so the service cannot live here."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import POLICY
+from bot.office.db import new_session
 from bot.office.models import TechnicianTicket
 
 OPEN_STATUSES = ("open", "scheduled")
@@ -40,6 +44,12 @@ def open_ticket_for(session: Session, login: str) -> TechnicianTicket | None:
         .scalars()
         .first()
     )
+
+
+def open_ticket(login: str) -> TechnicianTicket | None:
+    """open_ticket_for in a session of its own («when will the technician come?»)."""
+    with new_session() as session:
+        return open_ticket_for(session, login)
 
 
 def file_ticket(

@@ -7,20 +7,18 @@ wraps every error — its own 400s included — into a 500 "ParsingError", and
 checking types, so an array body or a number as the text is a 500. A
 conversation id longer than the tracker store's column is a database error.
 
-Rasa decorates each route handler with ``requires_auth(app, token)`` while it
-builds the app; ``install()`` replaces that decorator with one that puts a
-body check *inside* Rasa's authentication: a client without the token still
-gets 401 first, an authenticated client with a bad body gets Rasa's own
-``{"status": "failure", "reason": "BadRequest", "message": …}`` with 400, and
-a good body reaches Rasa's handler unchanged. It is one of the patches
-(bot/server/patches.py), installed before Rasa builds its app.
+The check is Sanic request middleware that the server launcher
+(bot/server/__main__.py) registers through Rasa's ``server_listeners`` — no
+change to Rasa's code. It runs only after Rasa's own authentication accepts the
+request: a client without the token still gets 401, an authenticated client
+with a bad body gets Rasa's own ``{"status": "failure", "reason":
+"BadRequest", "message": …}`` with 400, and a good body reaches Rasa's handler
+unchanged.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-from functools import wraps
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Optional, Text, Tuple
 
@@ -135,31 +133,46 @@ def problem(
     return (found, {"in": "body"}) if found else None
 
 
-def _checked(handler: Callable[..., Any]) -> Callable[..., Any]:
-    if handler.__name__ not in RULES and "conversation_id" not in inspect.signature(handler).parameters:
-        return handler
+def _passed(request: Request, conversation_id: Optional[Text] = None, *args: Any, **kwargs: Any) -> bool:
+    return True  # reached only through Rasa's own authentication
 
-    @wraps(handler)  # keeps the signature: Rasa's JWT scope check looks for conversation_id in it
-    async def check_then_handle(request: Request, *args: Any, **kwargs: Any) -> Any:
-        from rasa.server import ErrorResponse
 
-        found = problem(
-            handler.__name__, request.body, kwargs.get("conversation_id"), request.headers.get("Content-Type", "")
-        )
+def body_check(token: Optional[Text]) -> Callable[[Request], Any]:
+    """Request middleware: a bad body to one of Rasa's API routes is a 400.
+
+    It asks Rasa's own ``requires_auth`` (with the server's token) first, so a
+    client without the token still gets Rasa's 401 from Rasa's route, never a
+    hint about the body; a good body reaches Rasa's handler unchanged."""
+
+    async def check_body(request: Request) -> None:
+        from rasa.server import ErrorResponse, requires_auth
+
+        route = getattr(request, "route", None)
+        if route is None:
+            return None
+        handler = route.name.rpartition(".")[2]  # "rasa_server.parse" → Rasa's handler name
+        conversation_id = request.match_info.get("conversation_id")
+        if handler not in RULES and conversation_id is None:
+            return None
+        try:
+            authenticated = await requires_auth(request.app, token)(_passed)(request, **request.match_info)
+        except ErrorResponse:
+            return None  # Rasa's route answers 401 / 403 itself
+        if authenticated is not True:
+            return None
+        found = problem(handler, request.body, conversation_id, request.headers.get("Content-Type", ""))
         if found:
             raise ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", *found)
-        result = handler(request, *args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
+        return None
 
-    return check_then_handle
+    return check_body
 
 
-def checking_requires_auth(rasa_requires_auth: Callable) -> Callable:
-    """rasa.server's ``requires_auth`` with the body check inside it (a patch:
-    bot/server/patches.py)."""
+def listener(token: Optional[Text]) -> Callable[[Any, Any], Any]:
+    """Registers the body check on Rasa's app before it serves (the launcher
+    passes it to Rasa as one of ``serve_application``'s ``server_listeners``)."""
 
-    def requires_auth(app: Any, token: Optional[Text] = None) -> Callable[[Callable[..., Any]], Any]:
-        authenticate = rasa_requires_auth(app, token)
-        return lambda handler: authenticate(_checked(handler))
+    async def register_body_check(app: Any, _loop: Any) -> None:
+        app.register_middleware(body_check(token), "request")
 
-    return requires_auth
+    return register_body_check

@@ -39,6 +39,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.config import response_placeholders
 from bot.text import formats, kazakh, spoken
+from bot.text.language.reply import RUSSIAN, reply_language, said_in
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ class ResponseValues(dict):
 
     @property
     def language(self) -> str:
-        return "kk" if dict.get(self, "language") == "kk" else "ru"
+        """The conversation's language; Russian without one, as the response's
+        default variation (no language condition) is the Russian text."""
+        return reply_language(conversation=dict.get(self, "language"), default=RUSSIAN)
 
     def __getitem__(self, key: Text) -> Any:
         if key not in self._shown:
@@ -125,12 +128,15 @@ def text_outside_a_turn(
     language: Optional[Text],
     channel: Optional[Text] = None,
     responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
+    values: Optional[Dict[Text, Any]] = None,
 ) -> Text:
     """A response's text where no turn is running to generate it — the message
     guard's failure answers, a channel's own «not heard» — chosen as Rasa chooses
-    a variation (language condition, then channel) and filled like any answer.
-    ``language`` None: the Kazakh and the Russian text, one per line. The first
-    matching variation is taken: these are single-variation answers."""
+    a variation (language condition, then channel) and filled like any answer,
+    ``values`` (the channel's own, as an action's) over the business placeholders.
+    ``language`` UNDECIDED (None): the Kazakh and the Russian text, one per line
+    (bot/text/language/reply.py ``said_in``). The first matching variation is
+    taken: these are single-variation answers."""
     from bot.project_domain import project_domain
 
     # A model trained before a response was added lacks it; the domain files have it.
@@ -138,13 +144,13 @@ def text_outside_a_turn(
     if name not in responses:
         return ""
     texts = []
-    for lang in [language] if language else ["kk", "ru"]:
-        values = ResponseValues(
-            {**response_placeholders(), "language": lang}, responses, voice=channel == VOICE_CHANNEL
+    for lang in said_in(language):
+        filled = ResponseValues(
+            {**response_placeholders(), **(values or {}), "language": lang}, responses, voice=channel == VOICE_CHANNEL
         )
-        chosen = ResponseVariationFilter(responses).responses_for_utter_action(name, channel, dict(values))
+        chosen = ResponseVariationFilter(responses).responses_for_utter_action(name, channel, dict(filled))
         if chosen and chosen[0].get("text"):
-            texts.append(interpolate_text(chosen[0]["text"], values))
+            texts.append(interpolate_text(chosen[0]["text"], filled))
     # One newline: Rasa's collectors split a text into messages at blank lines.
     return "\n".join(texts)
 

@@ -2,7 +2,10 @@
 
 Where Rasa has an extension point, Dana uses it instead: the NLG, the tracker
 store and the lock store are classes named in endpoints.yml, the channels are
-classes named in credentials.yml, the NLU components are named in config.yml.
+classes named in credentials.yml (their base class puts every message through
+the message guard: channels/base.py), the NLU components are named in
+config.yml, and the HTTP API's body checks are request middleware registered
+through Rasa's ``server_listeners`` by the launcher (bot/server/api_guard.py).
 What is left replaces Rasa's code at run time. Each entry says what it replaces,
 why, and which test shows it; ``install()`` applies them all and is called by
 exactly one entry point, the server launcher (``python -m bot.server run …``,
@@ -16,11 +19,10 @@ bot/server/__main__.py) — never by an import or a constructor.
   to compare with stock Rasa or to rule a patch out when something looks wrong.
 - Tests install them in a scope and undo them (``installed()``).
 
-What is lost without them: the speed-ups (bench/load.py), the rate limit, the
-admission limit and the «try again» answer of the message guard, the HTTP API's
-400s for bad bodies, a retried custom action, and the tracker store riding out a
-database restart unwrapped by Rasa's fail-safe store (which would answer from an
-empty conversation). The suite's tests of those features require the patches.
+What is lost without them: the speed-ups (bench/load.py), a retried custom
+action, and the tracker store riding out a database restart unwrapped by Rasa's
+fail-safe store (which would answer from an empty conversation). The tests of
+those entries skip when they are off; everything else behaves the same.
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ def same(replacement: Any) -> Callable[[Any], Any]:
 
 def patches() -> List[Patch]:
     """The list, in the order it is applied (imports here: Rasa is heavy)."""
-    import rasa.server as rasa_server
     from rasa.core import processor as rasa_processor
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
@@ -80,7 +81,7 @@ def patches() -> List[Patch]:
     from rasa.shared.core.slots import Slot
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.server import api_guard, message_guard, resilience, speedups, tracker_store
+    from bot.server import resilience, speedups, tracker_store
 
     fast = "tests/bot/server/test_speedups.py"
     log_copy = [
@@ -162,26 +163,11 @@ def patches() -> List[Patch]:
         ),
         Patch(
             Agent,
-            "handle_message",
-            message_guard.guarded,
-            "the per-sender rate limit, the admission limit and an answer when a turn fails "
-            "(Rasa would answer nothing)",
-            "tests/bot/server/test_admission.py, test_rate_limit_unit.py",
-        ),
-        Patch(
-            Agent,
             "_create_tracker_store",
             tracker_store.unwrapped,
             "Dana's tracker store used as it is, not wrapped in Rasa's FailSafeTrackerStore, which on a "
             "database error answers from an empty conversation",
             "tests/bot/server/test_tracker_store.py",
-        ),
-        Patch(
-            rasa_server,
-            "requires_auth",
-            api_guard.checking_requires_auth,
-            "the HTTP API's request bodies checked after authentication: 400, never 500",
-            "tests/test_security.py",
         ),
     ]
 

@@ -2,12 +2,13 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from actions.callback import ActionCallbackWindow, ActionFileCallback
-from bot.office import schedule
 from bot.config import ASTANA
+from bot.office import schedule
 from bot.office.db import new_session
-from bot.office.models import CallbackRequest
+from bot.office.models import CallbackRequest, Handoff
 from tests.conftest import make_tracker, responses, slots_of
 
 
@@ -26,3 +27,36 @@ async def test_callback_recorded_with_phone_and_topic(seeded, dispatcher, domain
     with new_session(seeded) as session:
         row = session.execute(select(CallbackRequest)).scalar_one()
     assert (row.phone, row.topic, row.language) == ("+77771234567", "тариф туралы", "kk")
+
+
+FILED = {"consent": True, "phone_number": "+77771234567", "callback_topic": "тариф туралы"}
+
+
+async def test_a_failed_filing_is_apologised_for_and_handed_over(seeded, dispatcher, domain_dict, monkeypatch, caplog):
+    def broken(*a, **k):
+        raise RuntimeError("db write failed")
+
+    monkeypatch.setattr("bot.office.callback.file_callback", broken)
+    await ActionFileCallback().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == ["utter_service_unavailable", "utter_handoff"]
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.exc_info] == [
+        ("actions.callback", "filing a callback failed")
+    ]
+    with new_session(seeded) as session:
+        assert session.execute(select(Handoff.reason)).scalar_one() == "callback_failed"
+        assert session.execute(select(CallbackRequest)).first() is None
+
+
+async def test_a_database_restart_is_waited_out_not_told(seeded, dispatcher, domain_dict, monkeypatch):
+    """The action fails and Rasa runs it again (bot/server/resilience.py): no
+    «service unavailable», no operator."""
+
+    def restarting(*a, **k):
+        raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr("bot.office.callback.file_callback", restarting)
+    with pytest.raises(OperationalError):
+        await ActionFileCallback().run(dispatcher, make_tracker(slots=FILED), domain_dict)
+    assert responses(dispatcher) == []
+    with new_session(seeded) as session:
+        assert session.execute(select(Handoff)).first() is None

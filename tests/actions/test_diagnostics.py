@@ -9,10 +9,12 @@ from tests.conftest import make_tracker, responses, slots_of
 
 @pytest.mark.parametrize(
     "login, kind, said",
-    [("0851234569", "outage", ["utter_outage_found"]),
-     ("0851234570", "open_ticket", ["utter_ticket_exists"]),
-     ("0851234568", "line_fault", ["utter_line_fault"]),
-     ("0851234567", "no_fault", ["utter_no_fault_found"])],
+    [
+        ("0851234569", "outage", ["utter_outage_found"]),
+        ("0851234570", "open_ticket", ["utter_ticket_exists"]),
+        ("0851234568", "line_fault", ["utter_line_fault"]),
+        ("0851234567", "no_fault", ["utter_no_fault_found"]),
+    ],
 )
 async def test_diagnosis_in_the_faq_order(seeded, dispatcher, domain_dict, login, kind, said):
     events = await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login": login}), domain_dict)
@@ -29,7 +31,7 @@ async def test_outage_answer_carries_the_eta_but_not_the_address(seeded, dispatc
 async def test_three_bad_logins_hand_over_to_an_operator(seeded, dispatcher, domain_dict):
     validator = ValidateDiagnosticsForm()
     slots = {}
-    for attempt, answer in enumerate(["абв", "0000000000", "12"], start=1):
+    for answer in ["абв", "0000000000", "12"]:
         tracker = make_tracker(slots={"login_attempts": slots.get("login_attempts", 0)}, intent="inform", text=answer)
         slots = validator.validate_login(answer, dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_login_invalid", "utter_login_unknown", "utter_login_too_many_attempts"]
@@ -41,10 +43,13 @@ async def test_three_bad_logins_hand_over_to_an_operator(seeded, dispatcher, dom
 
 
 async def test_login_inside_a_sentence_is_accepted(seeded, dispatcher, domain_dict):
-    tracker = make_tracker(intent="inform", text="мой логин 0851234567 вот",
-                           entities=[{"entity": "login", "value": "0851234567"}])
-    assert ValidateDiagnosticsForm().validate_login("мой логин 0851234567 вот", dispatcher, tracker, domain_dict) == \
-        {"login": "0851234567", "login_attempts": 0}
+    tracker = make_tracker(
+        intent="inform", text="мой логин 0851234567 вот", entities=[{"entity": "login", "value": "0851234567"}]
+    )
+    assert ValidateDiagnosticsForm().validate_login("мой логин 0851234567 вот", dispatcher, tracker, domain_dict) == {
+        "login": "0851234567",
+        "login_attempts": 0,
+    }
 
 
 async def test_fee_check(seeded, dispatcher, domain_dict):
@@ -59,7 +64,7 @@ async def test_database_down_is_told_not_crashed(dispatcher, domain_dict, monkey
 
     monkeypatch.setenv("DANA_DATABASE_URL", f"sqlite:///{tmp_path}/missing/../nope/x.db")
     db.get_engine.cache_clear()
-    monkeypatch.setattr("actions.diagnostics.diagnose", lambda *a: (_ for _ in ()).throw(OSError("down")))
+    monkeypatch.setattr("bot.office.diagnostics.diagnose_login", lambda *a: (_ for _ in ()).throw(OSError("down")))
     events = await ActionRunDiagnostics().run(dispatcher, make_tracker(slots={"login": "0851234567"}), domain_dict)
     assert responses(dispatcher) == ["utter_service_unavailable"]
     assert slots_of(events)["diagnosis"] == "unavailable"
@@ -67,16 +72,24 @@ async def test_database_down_is_told_not_crashed(dispatcher, domain_dict, monkey
 
 
 async def test_side_question_is_answered_and_the_login_asked_again(seeded, dispatcher, domain_dict):
-    tracker = make_tracker(intent="request_status", text="а сколько ждать?", active_loop="diagnostics_form",
-                           slots={"requested_slot": "login", "login": "а сколько ждать?"})
+    tracker = make_tracker(
+        intent="request_status",
+        text="а сколько ждать?",
+        active_loop="diagnostics_form",
+        slots={"requested_slot": "login", "login": "а сколько ждать?"},
+    )
     events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_request_status"]
     assert slots_of(events) == {"login": None}
 
 
 async def test_a_language_switch_at_the_login_question_is_no_bad_login(seeded, dispatcher, domain_dict):
-    tracker = make_tracker(intent="switch_language", text="давайте на русском", active_loop="diagnostics_form",
-                           slots={"requested_slot": "login", "login": "давайте на русском", "login_attempts": 0})
+    tracker = make_tracker(
+        intent="switch_language",
+        text="давайте на русском",
+        active_loop="diagnostics_form",
+        slots={"requested_slot": "login", "login": "давайте на русском", "login_attempts": 0},
+    )
     events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_language_chosen"]  # then the form asks for the login again
     assert slots_of(events) == {"login": None}  # no strike, nothing taken as a login

@@ -4,16 +4,17 @@ import pytest
 from sqlalchemy import select
 
 from actions.handoff import ActionHandoff
-from bot.office import schedule
 from bot.config import ASTANA
+from bot.office import schedule
 from bot.office.db import new_session
 from bot.office.models import Handoff
 from tests.conftest import make_tracker
 
 
 async def test_handoff_is_recorded_with_language_and_topic(database, dispatcher, domain_dict):
-    events = [{"event": "user", "text": "интернет жоқ",
-               "parse_data": {"intent": {"name": "internet_down"}, "entities": []}}]
+    events = [
+        {"event": "user", "text": "интернет жоқ", "parse_data": {"intent": {"name": "internet_down"}, "entities": []}}
+    ]
     tracker = make_tracker(intent="request_human", text="операторға қосыңыз", lang="kk", events=events)
     await ActionHandoff().run(dispatcher, tracker, domain_dict)
     assert dispatcher.messages[0]["response"] == "utter_handoff"
@@ -41,10 +42,18 @@ async def test_customer_is_answered_even_when_the_database_is_down(monkeypatch, 
     db.get_engine.cache_clear()
 
 
-@pytest.mark.parametrize("hour, minute, response", [(21, 59, "utter_handoff"), (22, 1, "utter_handoff_after_hours"),
-                                                     (8, 59, "utter_handoff_after_hours"), (9, 0, "utter_handoff")])
-async def test_outside_operator_hours_the_customer_hears_when(monkeypatch, database, dispatcher, domain_dict,
-                                                              hour, minute, response):
+@pytest.mark.parametrize(
+    "hour, minute, response",
+    [
+        (21, 59, "utter_handoff"),
+        (22, 1, "utter_handoff_after_hours"),
+        (8, 59, "utter_handoff_after_hours"),
+        (9, 0, "utter_handoff"),
+    ],
+)
+async def test_outside_operator_hours_the_customer_hears_when(
+    monkeypatch, database, dispatcher, domain_dict, hour, minute, response
+):
     monkeypatch.setattr(schedule, "now_astana", lambda: datetime(2026, 11, 25, hour, minute, tzinfo=ASTANA))
     await ActionHandoff().run(dispatcher, make_tracker(intent="request_human", lang="kk"), domain_dict)
     assert dispatcher.messages[0]["response"] == response

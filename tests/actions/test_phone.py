@@ -1,5 +1,6 @@
 """The phone question of each form, as the customer reads it: what is accepted,
 what is asked again and why, and each form's own question in both languages."""
+
 import pytest
 from rasa.core.actions.forms import FormAction
 from rasa.core.channels import CollectingOutputChannel
@@ -11,8 +12,8 @@ from actions.payment_check import ValidateInvestigationForm
 from actions.phone import PROBLEM_RESPONSES
 from actions.refund import ValidateWrongPaymentForm
 from actions.technician import ValidateTechnicianForm
-from bot.text.language.detect import detect_language
 from bot.server.nlg import DanaNaturalLanguageGenerator
+from bot.text.language.detect import detect_language
 from bot.text.parsing.phone import LANDLINE, PROBLEMS, check_phone
 from tests.conftest import make_tracker, responses
 
@@ -51,12 +52,14 @@ ANY_NUMBER = [form for form in VALIDATORS if form != "callback_form"]
 
 
 @pytest.mark.parametrize("form", ANY_NUMBER)
-@pytest.mark.parametrize("answer, number", [
-    ("+7 727 350 06 06", "+77273500606"),  # Almaty
-    ("8 (7172) 55-66-77", "+77172556677"),  # Astana
-])
-def test_a_city_landline_is_accepted_where_the_customer_is_called_back(form, answer, number, dispatcher,
-                                                                      domain_dict):
+@pytest.mark.parametrize(
+    "answer, number",
+    [
+        ("+7 727 350 06 06", "+77273500606"),  # Almaty
+        ("8 (7172) 55-66-77", "+77172556677"),  # Astana
+    ],
+)
+def test_a_city_landline_is_accepted_where_the_customer_is_called_back(form, answer, number, dispatcher, domain_dict):
     tracker = make_tracker(intent="inform", text=answer, active_loop=form)
     slots = VALIDATORS[form]().validate_phone_number(answer, dispatcher, tracker, domain_dict)
     assert slots == {"phone_number": number} and check_phone(answer).kind == LANDLINE
@@ -64,35 +67,52 @@ def test_a_city_landline_is_accepted_where_the_customer_is_called_back(form, ans
 
 
 @pytest.mark.parametrize("form", ANY_NUMBER)
-@pytest.mark.parametrize("answer", ["сегіз жеті жүз бір жүз жиырма үш қырық бес алпыс жеті",
-                                    "восемь семь ноль один сто двадцать три сорок пять шестьдесят семь",
-                                    "8 701 1234567"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "сегіз жеті жүз бір жүз жиырма үш қырық бес алпыс жеті",
+        "восемь семь ноль один сто двадцать три сорок пять шестьдесят семь",
+        "8 701 1234567",
+    ],
+)
 def test_a_spoken_or_spelled_mobile_is_accepted(form, answer, dispatcher, domain_dict):
     tracker = make_tracker(intent="inform", text=answer, active_loop=form)
     assert VALIDATORS[form]().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
-        "phone_number": "+77011234567"}
+        "phone_number": "+77011234567"
+    }
 
 
-@pytest.mark.parametrize("answer, number", [
-    ("сегіз жеті жүз бес жүз жиырма үш қырық бес алпыс жеті", "+77051234567"),
-    ("8 (777) 123-45-67", "+77771234567"),
-    ("+7 776 123 45 67", "+77761234567"),
-])
+@pytest.mark.parametrize(
+    "answer, number",
+    [
+        ("сегіз жеті жүз бес жүз жиырма үш қырық бес алпыс жеті", "+77051234567"),
+        ("8 (777) 123-45-67", "+77771234567"),
+        ("+7 776 123 45 67", "+77761234567"),
+    ],
+)
 def test_a_callback_takes_a_beeline_mobile(answer, number, dispatcher, domain_dict):
     tracker = make_tracker(intent="inform", text=answer, active_loop="callback_form")
     assert ValidateCallbackForm().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
-        "phone_number": number}
+        "phone_number": number
+    }
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("answer", ["8 701 123 45 67",  # Kcell
-                                    "+7 700 123 45 67",  # T2
-                                    "+7 727 350 06 06"])  # an Almaty landline
-async def test_a_callback_to_another_network_or_a_landline_is_refused_saying_why(answer, dispatcher, domain,
-                                                                               domain_dict, nlg):
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "8 701 123 45 67",  # Kcell
+        "+7 700 123 45 67",  # T2
+        "+7 727 350 06 06",
+    ],
+)  # an Almaty landline
+async def test_a_callback_to_another_network_or_a_landline_is_refused_saying_why(
+    answer, dispatcher, domain, domain_dict, nlg
+):
     tracker = make_tracker(intent="inform", text=answer, active_loop="callback_form")
     assert ValidateCallbackForm().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
-        "phone_number": None}
+        "phone_number": None
+    }
     assert responses(dispatcher) == ["utter_phone_not_beeline"]
     for lang in ("kk", "ru"):
         said = await _say(nlg, domain, "utter_phone_not_beeline", lang)
@@ -121,11 +141,11 @@ def test_every_problem_has_its_own_message(domain):
 
 @pytest.mark.parametrize("form", VALIDATORS)
 @pytest.mark.parametrize("answer, response, kk, ru", REFUSALS)
-async def test_an_unusable_number_is_asked_again_saying_what_is_wrong(form, answer, response, kk, ru, dispatcher,
-                                                                     domain, domain_dict, nlg):
+async def test_an_unusable_number_is_asked_again_saying_what_is_wrong(
+    form, answer, response, kk, ru, dispatcher, domain, domain_dict, nlg
+):
     tracker = make_tracker(intent="inform", text=answer, active_loop=form)
-    assert VALIDATORS[form]().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {
-        "phone_number": None}
+    assert VALIDATORS[form]().validate_phone_number(answer, dispatcher, tracker, domain_dict) == {"phone_number": None}
     assert responses(dispatcher) == [response]
     said_kk, said_ru = await _say(nlg, domain, response, "kk"), await _say(nlg, domain, response, "ru")
     assert kk in said_kk and detect_language(said_kk).language == "kk"
@@ -145,8 +165,10 @@ PURPOSE = {
     "technician_form": ("Техниктің келуін нақтылау үшін маман", "позвонить специалисту, чтобы уточнить визит техника"),
     "callback_form": ("өз Beeline нөміріңізге", "ваш собственный номер Beeline"),
     "wrong_payment_form": ("дұрыс логинге аудару туралы өтініш", "заявке о переносе денег на правильный логин"),
-    "investigation_form": ("шешіммен Сізге 3 күн ішінде ораламыз",
-                           "С решением по платежу мы вернёмся к вам в течение 3"),
+    "investigation_form": (
+        "шешіммен Сізге 3 күн ішінде ораламыз",
+        "С решением по платежу мы вернёмся к вам в течение 3",
+    ),
 }
 
 

@@ -73,13 +73,16 @@ async def test_consent_refused_files_nothing(seeded, dispatcher, domain_dict):
         assert session.execute(select(TechnicianTicket).where(TechnicianTicket.login == "0851234568")).first() is None
 
 
-async def test_failure_hands_over_with_everything_collected(seeded, dispatcher, domain_dict, monkeypatch):
+async def test_failure_hands_over_with_everything_collected(seeded, dispatcher, domain_dict, monkeypatch, caplog):
     def broken(*a, **k):
         raise RuntimeError("db write failed")
 
-    monkeypatch.setattr("actions.technician.file_ticket", broken)
+    monkeypatch.setattr("bot.office.diagnostics.file_ticket", broken)
     await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
     assert responses(dispatcher)[:2] == ["utter_ticket_failed", "utter_handoff"]
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.exc_info] == [
+        ("actions.technician", "filing a technician visit failed")
+    ]
     from bot.office.models import Handoff
 
     with new_session(seeded) as session:
@@ -96,13 +99,17 @@ async def test_consent_covers_one_flow_and_each_flow_records_its_own(seeded, dis
     from actions.consent import settle_consent
 
     assert settle_consent(make_tracker(slots={"consent": True}), "refund") == [
-        {"event": "slot", "timestamp": None, "name": "consent", "value": None}]
+        {"event": "slot", "timestamp": None, "name": "consent", "value": None}
+    ]
     with new_session(seeded) as session:
         assert session.execute(select(Consent.purpose).order_by(Consent.id)).scalars().all() == [
-            "technician_visit", "refund"]
+            "technician_visit",
+            "refund",
+        ]
 
 
 # request_status: the 27th–4th note and, with a login, the open ticket
+
 
 def _astana_now(monkeypatch, *args):
     monkeypatch.setattr(schedule, "now_astana", lambda: datetime(*args, tzinfo=ASTANA))

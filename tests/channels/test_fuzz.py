@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.channels.conftest import API_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN, TELEGRAM_SECRET, VOICE_TOKEN
-from tests.conftest import requires_patches
 
 KAZAKH = re.compile("[әғқңөұүһі]", re.IGNORECASE)
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
@@ -605,9 +604,8 @@ API_CASES = {
 
 
 # Rasa 3.6's own API answered the malformed bodies above with a 500
-# (rasa/server.py trusts them); bot/server/api_guard.py checks them inside Rasa's
+# (rasa/server.py trusts them); bot/server/api_guard.py checks them after Rasa's
 # authentication, so an authenticated bad body gets 400, a missing token 401.
-@requires_patches  # the API body checks (bot/server/api_guard.py)
 @pytest.mark.parametrize("case", list(API_CASES))
 def test_rasa_http_api(dana, log_start, case):
     method, path, body, allowed, *content_type = API_CASES[case]
@@ -616,7 +614,6 @@ def test_rasa_http_api(dana, log_start, case):
     assert status in allowed, f"{case}: {status} {answer[:300]!r}"
 
 
-@requires_patches
 def test_rasa_http_api_says_what_is_wrong(dana):
     status, answer, _ = http(dana, "POST", api(f"/conversations/{conversation('o')}/messages"),
                              json_bytes({"text": 5, "sender": "user"}), {"Content-Type": "application/json"})
@@ -644,7 +641,6 @@ CRASH_MARKS = (
 )
 
 
-@requires_patches  # Rasa's own API answers bad bodies with a 500 and a traceback
 def test_zz_no_traceback_in_the_server_log(after_fuzz, log_start):
     for name, path in after_fuzz["logs"].items():
         with path.open("rb") as log:

@@ -14,7 +14,6 @@ from typing import List
 import pytest
 
 from tests.channels.conftest import RATE_LIMIT
-from tests.conftest import requires_patches
 
 LIMIT, WINDOW = map(int, RATE_LIMIT.split("/"))
 _ids = itertools.count(1)
@@ -29,7 +28,6 @@ def say(dana, sender: str, text: str) -> List[str]:
         return [m.get("text", "") for m in json.loads(answer.read()) if m.get("text")]
 
 
-@requires_patches  # the rate limit is in the message guard (bot/server/message_guard.py)
 @pytest.mark.parametrize("lang, text", [("kk", "Сәлеметсіз бе, интернет істемей тұр"),
                                         ("ru", "Здравствуйте, пропал интернет")])
 def test_a_flood_gets_one_polite_answer_and_the_window_passes(dana, lang, text):

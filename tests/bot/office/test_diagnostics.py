@@ -18,8 +18,13 @@ def session(database):
 
 @pytest.mark.parametrize(
     "login, kind",
-    [("0851234567", "no_fault"), ("0851234568", "line_fault"), ("0851234569", "outage"),
-     ("0851234570", "open_ticket"), ("0000000000", "unknown_login")],
+    [
+        ("0851234567", "no_fault"),
+        ("0851234568", "line_fault"),
+        ("0851234569", "outage"),
+        ("0851234570", "open_ticket"),
+        ("0000000000", "unknown_login"),
+    ],
 )
 def test_demo_logins_cover_every_branch(session, login, kind):
     assert diagnose(session, login, utcnow()).kind == kind
@@ -42,13 +47,21 @@ def test_fee_unpaid_is_reported_with_the_fault(session):
 
 def test_ticket_deadlines_and_no_duplicate(session):
     now = utcnow()
-    ticket, created = file_ticket(session, login="0851234568", problem="cable_damaged",
-                                  contact_phone="+77021234568", channel="rest", language="ru", now=now)
+    ticket, created = file_ticket(
+        session,
+        login="0851234568",
+        problem="cable_damaged",
+        contact_phone="+77021234568",
+        channel="rest",
+        language="ru",
+        now=now,
+    )
     assert created
     assert ticket.callback_due - ticket.created_at == timedelta(hours=2)
     assert ticket.resolve_due - ticket.created_at == timedelta(days=3)
-    again, created_again = file_ticket(session, login="0851234568", problem="cable_damaged",
-                                       contact_phone=None, channel="rest", language="ru", now=now)
+    again, created_again = file_ticket(
+        session, login="0851234568", problem="cable_damaged", contact_phone=None, channel="rest", language="ru", now=now
+    )
     assert (again.id, created_again) == (ticket.id, False)
 
 

@@ -1,4 +1,5 @@
 """Hand-off delivery to the contact centre: signed, retried, recorded, never blocking."""
+
 import json
 import time
 
@@ -47,7 +48,8 @@ async def test_delivery_is_signed_and_recorded(database, centre, dispatcher, dom
 
 
 async def test_a_failing_contact_centre_is_retried_and_never_delays_the_customer(
-        database, centre, dispatcher, domain_dict, monkeypatch):
+    database, centre, dispatcher, domain_dict, monkeypatch
+):
     monkeypatch.setattr(handoff_delivery, "RETRY_DELAYS", (0.3, 0.3))
     centre.respond_next("/handoff", 503, {"error": "busy"})
     answered_in = await _handoff_and_wait(dispatcher, domain_dict)
@@ -79,9 +81,13 @@ def test_init_adds_the_new_columns_to_an_older_database(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     with create_engine(url).begin() as connection:  # hand-offs as an earlier release made them
-        connection.execute(text("CREATE TABLE handoffs (id INTEGER PRIMARY KEY, conversation_id VARCHAR(128) "
-                                "NOT NULL, language VARCHAR(2) NOT NULL, intent VARCHAR(64), reason VARCHAR(32) "
-                                "NOT NULL, summary TEXT NOT NULL, status VARCHAR(16) NOT NULL, created_at DATETIME)"))
+        connection.execute(
+            text(
+                "CREATE TABLE handoffs (id INTEGER PRIMARY KEY, conversation_id VARCHAR(128) "
+                "NOT NULL, language VARCHAR(2) NOT NULL, intent VARCHAR(64), reason VARCHAR(32) "
+                "NOT NULL, summary TEXT NOT NULL, status VARCHAR(16) NOT NULL, created_at DATETIME)"
+            )
+        )
         connection.execute(text("INSERT INTO handoffs VALUES (1, 'c', 'kk', NULL, 'requested', '', 'open', NULL)"))
     init_db(url)
     init_db(url)  # idempotent

@@ -1,5 +1,6 @@
 """Owners' names compared as a person at the call centre would (bot/office/name_match.py):
 the same person written differently matches, another person never does."""
+
 from __future__ import annotations
 
 import pytest
@@ -87,7 +88,7 @@ def test_latin_and_cyrillic_spellings_of_one_name_are_the_same_person(a, b):
     [
         ("Серіков Ерлан", "Сериков Ерлан"),  # a wrong letter … (і/и alone is not even one)
         ("Серіков Ерлан", "Серикоа Ерлан"),  # … a wrong letter
-        ("Серіков Ерлан", "Серков Ерлан"),   # a missing letter
+        ("Серіков Ерлан", "Серков Ерлан"),  # a missing letter
         ("Серіков Ерлан", "Серриков Ерлан"),  # an extra letter … (doubled: not even one)
         ("Серіков Ерлан", "Сериоков Ерлан"),  # … an extra letter
         ("Нұрланов Нұрлан", "Нурланов Нурлна"),  # two neighbours swapped
@@ -195,9 +196,21 @@ def test_the_answer_is_a_frozen_record_with_a_known_reason():
     assert all(len(r) <= 64 for r in SAME_REASONS + DIFFERENT_REASONS)  # RefundRequest.owners_names
 
 
-_NAMES = ["Асанов Асан Асанұлы", "Асанов Асан", "Асанова Асель", "Nurlanov Nurlan", "Нұрланов Нұрлан",
-          "Нурланов Нурлна", "Иванова Мария Петровна", "Мария Иванова", "Ким Олег", "Асанов", "",
-          "Жұмабекова Айгүл Серікқызы", "Zhumabekova Aigul"]
+_NAMES = [
+    "Асанов Асан Асанұлы",
+    "Асанов Асан",
+    "Асанова Асель",
+    "Nurlanov Nurlan",
+    "Нұрланов Нұрлан",
+    "Нурланов Нурлна",
+    "Иванова Мария Петровна",
+    "Мария Иванова",
+    "Ким Олег",
+    "Асанов",
+    "",
+    "Жұмабекова Айгүл Серікқызы",
+    "Zhumabekova Aigul",
+]
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,4 +1,5 @@
 """`python -m bot export-misses`: what Dana did not understand, as NLU data to label, with no personal data."""
+
 from __future__ import annotations
 
 import re
@@ -11,32 +12,37 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.office.cli import main
 from bot.config import LIMITS
+from bot.office.cli import main
 from bot.office.nlu_misses import STAND_INS, mask, plain
 from bot.server.tracker_store import DanaTrackerStore
 
 DAY = 24 * 3600
 # What customers typed that must never leave the database.
-PERSONAL = ["+7 705 321 98 76", "7053219876", "Серикова", "Динара", "0861234511", "aigerim.s@mail.kz",
-            "900101300123"]
+PERSONAL = ["+7 705 321 98 76", "7053219876", "Серикова", "Динара", "0861234511", "aigerim.s@mail.kz", "900101300123"]
 
 
 def _said(text: str, intent: str, confidence: float, *, ranking=(), ago: float = 3600) -> UserUttered:
     top = {"name": intent, "confidence": confidence}
-    parse_data = {"intent": top, "entities": [], "text": text,
-                  "intent_ranking": [top, *({"name": n, "confidence": c} for n, c in ranking)]}
+    parse_data = {
+        "intent": top,
+        "entities": [],
+        "text": text,
+        "intent_ranking": [top, *({"name": n, "confidence": c} for n, c in ranking)],
+    }
     return UserUttered(text, top, [], parse_data, timestamp=time.time() - ago)
 
 
 def _fallback(text: str, guess: str, confidence: float, **kwargs) -> UserUttered:
-    return _said(text, "nlu_fallback", LIMITS.nlu_fallback_threshold,
-                 ranking=[(guess, confidence), ("greet", 0.05)], **kwargs)
+    return _said(
+        text, "nlu_fallback", LIMITS.nlu_fallback_threshold, ranking=[(guess, confidence), ("greet", 0.05)], **kwargs
+    )
 
 
 CONVERSATIONS = {
-    "callback": [_fallback("Меня зовут Серикова Динара, мой номер +7 705 321 98 76, перезвоните",
-                           "request_human", 0.31)],
+    "callback": [
+        _fallback("Меня зовут Серикова Динара, мой номер +7 705 321 98 76, перезвоните", "request_human", 0.31)
+    ],
     "no-internet": [
         _said("Логинім 0861234511 интернет жоқ", "internet_down", 0.52, ranking=[("internet_slow", 0.3)]),
         _said("интернет не работает", "internet_down", 0.97),  # understood: not exported
@@ -119,11 +125,17 @@ def test_misses_exported_masked_merged_and_loadable(conversations, capsys, tmp_p
 
     # Stand-ins and kept amounts/dates are annotated, and Dana's extractor finds them again where
     # annotated (it also reads a zeroed 8+ digit number as a login: that one is left unmarked).
-    annotated = {(e["entity"], e["value"]) for messages in examples.values() for m in messages
-                 for e in m.get("entities", [])}
-    assert {("login", STAND_INS["login"]), ("phone_number", STAND_INS["phone_number"]),
-            ("full_name", STAND_INS["full_name"]), ("email", STAND_INS["email"]),
-            ("amount", "5000 тг"), ("payment_date", "кеше")} <= annotated
+    annotated = {
+        (e["entity"], e["value"]) for messages in examples.values() for m in messages for e in m.get("entities", [])
+    }
+    assert {
+        ("login", STAND_INS["login"]),
+        ("phone_number", STAND_INS["phone_number"]),
+        ("full_name", STAND_INS["full_name"]),
+        ("email", STAND_INS["email"]),
+        ("amount", "5000 тг"),
+        ("payment_date", "кеше"),
+    } <= annotated
     for messages in examples.values():
         for message in messages:
             marked = {(e["entity"], e["start"], e["end"]) for e in message.get("entities", [])}
@@ -165,12 +177,15 @@ def test_nothing_to_export_is_still_a_loadable_file(database, capsys, tmp_path):
     assert load_data(str(out)).intent_examples == []
 
 
-@pytest.mark.parametrize("text, personal", [
-    ("менің атым Сапарова Айгерім Ерланқызы, телефоным 8 777 123 45 67", ["Сапарова", "Айгерім", "777 123 45 67"]),
-    ("логин A12345678, оплатил 12 000 тг 3 декабря", ["A12345678"]),
-    ("почта Test.User@Mail.ru, договор 12345 и 701-123-45-67", ["Test.User", "12345", "701-123-45-67"]),
-    ("ИИН 900101300123 [карта](4400 4301 2345 6789)", ["900101300123", "4301 2345"]),
-])
+@pytest.mark.parametrize(
+    "text, personal",
+    [
+        ("менің атым Сапарова Айгерім Ерланқызы, телефоным 8 777 123 45 67", ["Сапарова", "Айгерім", "777 123 45 67"]),
+        ("логин A12345678, оплатил 12 000 тг 3 декабря", ["A12345678"]),
+        ("почта Test.User@Mail.ru, договор 12345 и 701-123-45-67", ["Test.User", "12345", "701-123-45-67"]),
+        ("ИИН 900101300123 [карта](4400 4301 2345 6789)", ["900101300123", "4301 2345"]),
+    ],
+)
 def test_masking_leaves_no_number_or_address(text, personal):
     masked = mask(text)
     for value in personal:

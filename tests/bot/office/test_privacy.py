@@ -1,4 +1,5 @@
 """Retention and privacy requests as support staff run them (python -m bot …)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,13 +46,13 @@ def office(database, domain, tmp_path):
         for age, sender in ((OLD_DAYS, who["old"]), (1, who["new"])):
             at = time.time() - age * DAY
             events = [
-                UserUttered(f"мой логин {login}, меня зовут {who['name']}, почта {who['email']}",
-                            timestamp=at),
+                UserUttered(f"мой логин {login}, меня зовут {who['name']}, почта {who['email']}", timestamp=at),
                 SlotSet("login", login, timestamp=at),
                 SlotSet("full_name", who["name"], timestamp=at),
                 SlotSet("phone_number", who["phone"], timestamp=at),
                 SlotSet("email", who["email"], timestamp=at),
-                BotUttered("Спасибо", timestamp=at + 1)]
+                BotUttered("Спасибо", timestamp=at + 1),
+            ]
             if login == PETR and age == 1:
                 events.append(UserUttered(f"ошибочно оплатил на {ZHANAR}", timestamp=at + 2))
             _save(store, sender, events)
@@ -63,32 +64,88 @@ def office(database, domain, tmp_path):
         photo.write_bytes(b"\xff\xd8\xff photo")
     with new_session() as session, session.begin():
         for login, who in people.items():
-            session.add(Subscriber(login=login, full_name=who["name"], contact_phone=who["phone"],
-                                   area="Алматы", address="Абай 1"))
+            session.add(
+                Subscriber(
+                    login=login, full_name=who["name"], contact_phone=who["phone"], area="Алматы", address="Абай 1"
+                )
+            )
         session.flush()
         for login, who in people.items():
             for age, status in ((OLD_DAYS, "done"), (OLD_DAYS, "open"), (1, "done")):
-                session.add(RefundRequest(
-                    conversation_id=who["old"] if age == OLD_DAYS else who["new"], right_login=login,
-                    wrong_login="0851234572", amount=12000, payment_date=date(2026, 1, 5), payer_name=who["name"],
-                    contact_phone=who["phone"], email=who["email"], receipt_required=True, status=status,
-                    created_at=now - timedelta(days=age)))
-            session.add(TechnicianTicket(login=login, problem="internet_down", status="resolved",
-                                         contact_phone=who["phone"], created_at=now - timedelta(days=OLD_DAYS),
-                                         callback_due=now, visit_due=now, resolve_due=now))
-            session.add(Consent(conversation_id=who["old"], purpose="refund", granted=True,
-                                created_at=now - timedelta(days=OLD_DAYS)))
+                session.add(
+                    RefundRequest(
+                        conversation_id=who["old"] if age == OLD_DAYS else who["new"],
+                        right_login=login,
+                        wrong_login="0851234572",
+                        amount=12000,
+                        payment_date=date(2026, 1, 5),
+                        payer_name=who["name"],
+                        contact_phone=who["phone"],
+                        email=who["email"],
+                        receipt_required=True,
+                        status=status,
+                        created_at=now - timedelta(days=age),
+                    )
+                )
+            session.add(
+                TechnicianTicket(
+                    login=login,
+                    problem="internet_down",
+                    status="resolved",
+                    contact_phone=who["phone"],
+                    created_at=now - timedelta(days=OLD_DAYS),
+                    callback_due=now,
+                    visit_due=now,
+                    resolve_due=now,
+                )
+            )
+            session.add(
+                Consent(
+                    conversation_id=who["old"],
+                    purpose="refund",
+                    granted=True,
+                    created_at=now - timedelta(days=OLD_DAYS),
+                )
+            )
             session.add(CallbackRequest(conversation_id=who["new"], phone=who["phone"], language="ru"))
-        session.add(RefundRequest(
-            conversation_id=people[PETR]["new"], right_login=PETR, wrong_login=ZHANAR, amount=5000,
-            payment_date=date(2026, 11, 1), payer_name=people[PETR]["name"], contact_phone=people[PETR]["phone"],
-            receipt_required=False, status="open", created_at=now))
-        session.add(Receipt(conversation_id=people[ZHANAR]["old"], channel="telegram", path=str(old_photo),
-                            mime="image/jpeg", size=10, sha256="ab" * 32, created_at=now - timedelta(days=OLD_DAYS)))
+        session.add(
+            RefundRequest(
+                conversation_id=people[PETR]["new"],
+                right_login=PETR,
+                wrong_login=ZHANAR,
+                amount=5000,
+                payment_date=date(2026, 11, 1),
+                payer_name=people[PETR]["name"],
+                contact_phone=people[PETR]["phone"],
+                receipt_required=False,
+                status="open",
+                created_at=now,
+            )
+        )
+        session.add(
+            Receipt(
+                conversation_id=people[ZHANAR]["old"],
+                channel="telegram",
+                path=str(old_photo),
+                mime="image/jpeg",
+                size=10,
+                sha256="ab" * 32,
+                created_at=now - timedelta(days=OLD_DAYS),
+            )
+        )
         # The same photo sent by both: one file on disk (receipts are stored by sha256).
         for login in people:
-            session.add(Receipt(conversation_id=people[login]["new"], channel="telegram", path=str(shared_photo),
-                                mime="image/jpeg", size=10, sha256="cd" * 32, created_at=now))
+            session.add(
+                Receipt(
+                    conversation_id=people[login]["new"],
+                    channel="telegram",
+                    path=str(shared_photo),
+                    mime="image/jpeg",
+                    size=10,
+                    sha256="cd" * 32,
+                    created_at=now,
+                )
+            )
     return {"store": store, "people": people, "old_photo": old_photo, "shared_photo": shared_photo}
 
 
@@ -124,8 +181,13 @@ def test_purge_removes_old_conversations_and_personal_data_only(office, database
         refunds = session.query(RefundRequest).all()
         old_done = [r for r in refunds if r.status == "done" and r.conversation_id.startswith("old-")]
         assert len(old_done) == 2 and all(
-            r.payer_name == "[erased]" and r.contact_phone == "[erased]" and r.email is None
-            and r.amount == 12000 and r.payment_date == date(2026, 1, 5) for r in old_done)
+            r.payer_name == "[erased]"
+            and r.contact_phone == "[erased]"
+            and r.email is None
+            and r.amount == 12000
+            and r.payment_date == date(2026, 1, 5)
+            for r in old_done
+        )
         still_open = [r for r in refunds if r.status == "open"]
         assert len(still_open) == 3
         assert all(r.payer_name in ("Жанар Төлеуова", "Пётр Иванов") for r in still_open)

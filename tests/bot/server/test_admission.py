@@ -104,7 +104,7 @@ async def test_every_message_through_the_guard_is_answered_a_few_at_a_time():
 
     active, most = 0, 0
 
-    async def handle(agent, message):
+    async def handle(message):
         nonlocal active, most
         active += 1
         most = max(most, active)
@@ -115,6 +115,6 @@ async def test_every_message_through_the_guard_is_answered_a_few_at_a_time():
 
     guarded = message_guard.guard(handle, None, Admission(limit=3, max_wait=10))
     messages = [UserMessage(f"сәлем {i}", CollectingOutputChannel(), f"s{i}") for i in range(12)]
-    await asyncio.gather(*(guarded(None, m) for m in messages))
+    await asyncio.gather(*(guarded(m) for m in messages))
     assert most == 3
     assert [m.output_channel.messages[0]["text"] for m in messages] == [f"re: сәлем {i}" for i in range(12)]

@@ -20,6 +20,7 @@ SAMPLE = dict(
     callback_from="2026-11-16T09:00:00+05:00", callback_id="31", refund_id="7", investigation_id="8",
     request_id="7", receipt_reason="amount", payment_date="2026-10-23", phone_number="+77011234567",
     login="0851234567",
+    options="Иә, Жоқ",  # channels/speech.py: the titles of the buttons said aloud
 )
 # Slots the NLG may fill placeholders from, as the forms store them.
 SLOTS = {"payment_date": "2026-10-23", "amount": 5000.0, "login": "0851234567"}

@@ -58,24 +58,24 @@ def test_each_patch_says_what_it_replaces_why_and_its_test():
 
 
 def test_installed_and_undone_in_a_scope():
-    from rasa.core.agent import Agent
+    from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.slots import Slot
 
-    before = (Agent.handle_message, Slot.__dict__.get("__copy__"))
+    before = (RemoteAction.run, Slot.__dict__.get("__copy__"))
     with patches.installed() as on:
         if not on:
             pytest.skip("DANA_RASA_PATCHES=off")
-        assert Agent.handle_message is not before[0] and "__copy__" in Slot.__dict__
-    assert (Agent.handle_message, Slot.__dict__.get("__copy__")) == before
+        assert RemoteAction.run is not before[0] and "__copy__" in Slot.__dict__
+    assert (RemoteAction.run, Slot.__dict__.get("__copy__")) == before
 
 
 def test_off_switch_leaves_rasa_as_it_is(monkeypatch):
-    from rasa.core.agent import Agent
+    from rasa.core.actions.action import RemoteAction
 
     monkeypatch.setenv(patches.SWITCH, "off")
-    before = Agent.handle_message
+    before = RemoteAction.run
     with patches.installed() as on:
-        assert on is False and Agent.handle_message is before
+        assert on is False and RemoteAction.run is before
 
 
 def test_another_rasa_version_is_refused_with_a_clear_message(monkeypatch):
@@ -88,11 +88,11 @@ def test_another_rasa_version_is_refused_with_a_clear_message(monkeypatch):
 
 def test_importing_dana_installs_nothing():
     """Only the launcher installs: importing the server's modules changes no Rasa code."""
-    code = ("import rasa.core.agent as a, rasa.shared.core.slots as s\n"
-            "before = (a.Agent.handle_message, s.Slot.__dict__.get('__copy__'))\n"
+    code = ("import rasa.core.actions.action as a, rasa.shared.core.slots as s\n"
+            "before = (a.RemoteAction.run, s.Slot.__dict__.get('__copy__'))\n"
             "import bot, bot.server.nlg, bot.server.tracker_store, bot.server.redis_locks, channels.rest, channels.voice\n"
             "from bot.server.nlg import DanaNaturalLanguageGenerator\n"
             "DanaNaturalLanguageGenerator()\n"
-            "assert (a.Agent.handle_message, s.Slot.__dict__.get('__copy__')) == before\n")
+            "assert (a.RemoteAction.run, s.Slot.__dict__.get('__copy__')) == before\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -3,8 +3,8 @@ Agent.handle_message, without a running Dana."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from types import SimpleNamespace
 from typing import Any, List
 
 import pytest
@@ -103,13 +103,6 @@ def test_redis_down_lets_messages_through_and_logs_without_the_sender(caplog):
 
 # ------------------------------------------------------------------ the guard
 
-@pytest.fixture(scope="module")
-def agent():
-    from rasa.shared.core.domain import Domain
-
-    return SimpleNamespace(domain=Domain.load(str(ROOT / "domain")))
-
-
 def message(text: str, sender: str = "s1", channel: str = "rest", metadata=None) -> UserMessage:
     return UserMessage(text, CollectingOutputChannel(), sender, input_channel=channel, metadata=metadata)
 
@@ -118,7 +111,7 @@ def sent(m: UserMessage) -> List[str]:
     return [x.get("text", "") for x in m.output_channel.messages]
 
 
-async def broken(self, message):
+async def broken(message):
     raise RuntimeError("database is down")
 
 
@@ -127,41 +120,41 @@ async def broken(self, message):
     ("пропал интернет", None, "техническая неполадка", "техникалық ақау"),
     ("0851234567", {"language": "ru"}, "техническая неполадка", "техникалық ақау"),  # the channel's hint
 ])
-def test_a_failed_turn_is_answered_in_the_customers_language(agent, caplog, text, metadata, want, not_want):
+def test_a_failed_turn_is_answered_in_the_customers_language(caplog, text, metadata, want, not_want):
     wrapped = message_guard.guard(broken, None)
     m = message(text, metadata=metadata)
-    assert run(wrapped(agent, m)) is None  # returns normally
+    assert run(wrapped(m)) is None  # returns normally
     assert len(sent(m)) == 1 and want in sent(m)[0] and not_want not in sent(m)[0]
     assert "3131" in sent(m)[0]  # placeholders filled
     assert "RuntimeError" in caplog.text and text not in caplog.text
 
 
-def test_undecidable_language_gets_both_kazakh_first(agent):
+def test_undecidable_language_gets_both_kazakh_first():
     m = message("👍👍 123")
-    run(message_guard.guard(broken, None)(agent, m))
+    run(message_guard.guard(broken, None)(m))
     assert len(sent(m)) == 1  # one message, on every channel
     answer = sent(m)[0]
     assert answer.index("техникалық ақау") < answer.index("техническая неполадка")
 
 
-def test_the_ivr_keeps_its_own_failure_handling(agent):
+def test_the_ivr_keeps_its_own_failure_handling():
     with pytest.raises(RuntimeError):
-        run(message_guard.guard(broken, None)(agent, message("алло", channel="voice")))
+        run(message_guard.guard(broken, None)(message("алло", channel="voice")))
 
 
-def test_over_the_limit_one_polite_answer_then_silence_and_nothing_processed(agent):
+def test_over_the_limit_one_polite_answer_then_silence_and_nothing_processed():
     processed = []
 
-    async def original(self, m):
+    async def original(m):
         processed.append(m.text)
         await m.output_channel.send_text_message(m.sender_id, "ok")
 
     wrapped = message_guard.guard(original, MemoryRateLimiter(2, 60, Clock()))
     burst = [message("Здравствуйте, пропал интернет", "flood") for _ in range(5)]
     for m in burst:
-        run(wrapped(agent, m))
+        run(wrapped(m))
     other = message("сәлем", "calm")
-    run(wrapped(agent, other))
+    run(wrapped(other))
     assert len(processed) == 3  # two of the flood + the other sender
     assert [sent(m) for m in burst[:2]] == [["ok"], ["ok"]]
     assert "Вы пишете очень часто" in sent(burst[2])[0] and "1 мин" in sent(burst[2])[0]
@@ -169,14 +162,27 @@ def test_over_the_limit_one_polite_answer_then_silence_and_nothing_processed(age
     assert sent(other) == ["ok"]
 
 
-def test_the_guard_is_one_of_the_patches_and_is_undone_with_them():
-    from rasa.core.agent import Agent
+def test_every_channel_that_takes_messages_answers_a_failed_turn(monkeypatch):
+    """Each channel in credentials.yml hands its routes a guarded handler (channels/base.py),
+    with Rasa's code unpatched: a failed turn on any of them is answered, not silent."""
+    import importlib
 
-    from bot.server import patches
+    import yaml
 
-    before = Agent.handle_message
-    with patches.installed() as on:
-        if not on:
-            pytest.skip("DANA_RASA_PATCHES=off")
-        assert Agent.handle_message is not before
-    assert Agent.handle_message is before
+    from channels.base import GuardedInput
+
+    monkeypatch.setattr(message_guard, "_limits", (None, None))
+    takes_no_messages = {"channels.health.HealthInput", "channels.web.WidgetPage"}
+    for path in yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")):
+        module, _, name = path.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        if path in takes_no_messages:
+            assert "on_new_message(" not in inspect.getsource(cls), path
+            continue
+        assert issubclass(cls, GuardedInput), path
+        handed = []
+        monkeypatch.setattr(cls, "routes", lambda self, handler, into=handed: into.append(handler))
+        cls.blueprint(object.__new__(cls), broken)
+        m = message("пропал интернет", channel="rest")
+        assert run(handed[0](m)) is None, path
+        assert "техническая неполадка" in sent(m)[0], path

@@ -14,7 +14,7 @@ turns processed twice, duplicate tickets/refunds/investigations/callbacks,
 lost requests (a number told to a customer with no row behind it, or all the
 data given and no number), and p50/p95 latency before/during/after the faults.
 
-    python -m bench.soak [--conversations 1000] [--concurrency 16] [--faults full|kill-rasa|none]
+    python -m bench.soak [--conversations 1000] [--concurrency 32] [--think 1-3] [--faults full|kill-rasa|none]
                          [--one-server] [--gate] [--keep-cluster]
 
 It starts its own cluster (scripts/cluster.sh, separate ports, directory and
@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ RESULTS = ROOT / "results"
 NUMBER = re.compile(r"№\s?(\d+)")
 TURN_TIMEOUT = 90  # s; longer than a turn waiting out a database restart
 GIVE_UP_AFTER = 120  # s per turn before it counts as unanswered
+APP_RETRIES = 2  # a dropped connection: the app sends the same message again
+RECOVERY_TARGET_S = 10.0  # back within, and no customer waits longer (issue 18)
 SOAK_LOGIN_PREFIX = "0877"  # cable-cut subscribers created for the run
 
 # (fraction of conversations finished, cluster.sh command, service)
@@ -108,6 +111,8 @@ class Turn:
     latency: Optional[float] = None  # until the customer saw an answer
     attempts: int = 0
     answered: bool = False
+    why_resent: list[str] = field(default_factory=list)  # what the customer saw each time
+    app_retries: int = 0  # sent again by the chat app (same message id), not by the customer
 
 
 @dataclass
@@ -204,22 +209,38 @@ class Customer:
     def _is_unavailable(self, text: str) -> bool:
         return any(text.startswith(prefix) for prefix in self.unavailable)
 
-    async def say(self, conversation: Conversation, text: str, done_turns: int) -> Turn:
-        turn = Turn(started=time.monotonic())
-        deadline = turn.started + GIVE_UP_AFTER
-        body = {"sender": conversation.sender, "message": text}
-        while time.monotonic() < deadline:
-            turn.attempts += 1
-            reply: Optional[str] = None
+    async def _post(self, body: dict, turn: Turn) -> tuple[Optional[str], str]:
+        """The chat app's send: (reply, what was seen). A request that got no HTTP
+        answer at all (the connection dropped) is sent again at once with the same
+        message id — the server answers a message it already processed from the
+        conversation (channels/rest.py) — as an app does, without the customer."""
+        seen = ""
+        for _ in range(APP_RETRIES + 1):
             try:
                 async with self.http.post(f"{self.cluster.url}/webhooks/rest/webhook", json=body,
                                           timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as answer:
-                    if answer.status == 200:
-                        reply = "\n".join(m.get("text", "") for m in await answer.json() if m.get("text"))
-            except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
-                pass
+                    if answer.status != 200:
+                        return None, f"HTTP {answer.status}"
+                    reply = "\n".join(m.get("text", "") for m in await answer.json() if m.get("text"))
+                    return reply, ("an empty answer" if not reply else "«write again»")
+            except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
+                seen = type(error).__name__
+                if isinstance(error, asyncio.TimeoutError):
+                    break  # waited a whole turn: the customer decides
+                turn.app_retries += 1
+        return None, seen
+
+    async def say(self, conversation: Conversation, text: str, done_turns: int) -> Turn:
+        turn = Turn(started=time.monotonic())
+        deadline = turn.started + GIVE_UP_AFTER
+        body = {"sender": conversation.sender, "message": text, "message_id": uuid.uuid4().hex}
+        while time.monotonic() < deadline:
+            turn.attempts += 1
+            reply, seen = await self._post(body, turn)
             if reply and not self._is_unavailable(reply):
                 return self._answered(conversation, turn, reply)
+            turn.why_resent.append(seen)
+            body = {**body, "message_id": uuid.uuid4().hex}  # a customer's new message
             # No answer, or "write again": did the message arrive and get answered?
             await asyncio.sleep(1.5)
             stored = None
@@ -243,13 +264,16 @@ class Customer:
         return turn
 
 
-async def converse(customer: Customer, conversation: Conversation) -> None:
+async def converse(customer: Customer, conversation: Conversation, think: tuple[float, float] = (0.0, 0.0),
+                   rng: Optional[random.Random] = None) -> None:
     turns = conversation.flow.turns(conversation)
     # A callback is owed only if the window was open from the request to the
     # last answer: a run that crosses 22:00 Astana would otherwise count the
     # callbacks Dana rightly refused after it as lost.
     window_at_start = callback_window_open()
     for number, text in enumerate(turns):
+        if number and think[1]:  # reading the answer and typing the next message
+            await asyncio.sleep((rng or random).uniform(*think))
         conversation.turns.append(await customer.say(conversation, text, number))
     conversation.callback_expected = window_at_start and callback_window_open()
     conversation.finished = True
@@ -339,6 +363,38 @@ async def twice_processed(customer: Customer, conversations: list[Conversation])
     return extra
 
 
+RECOVERY_BUCKET = 5.0  # s of turns per p95 while watching a fault's recovery (~100 turns)
+RECOVERED = 1.5  # × the before-fault p95
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def recovery(turns: list["Turn"], faults: list[tuple[float, float]], end: float, before_p95: float) -> list[dict]:
+    """For each fault (start, next fault's start or the end): the seconds until
+    the p95 of the turns begun in each following 5-second stretch stays within
+    1.5× the before-fault p95, and the longest wait of a turn begun meanwhile."""
+    found = []
+    for at, until in faults:
+        window = [t for t in turns if at <= t.started < until]
+        slow_until = at
+        bucket = at
+        stretches = []
+        while bucket < until:
+            latencies = [t.latency if t.answered else GIVE_UP_AFTER for t in window
+                         if bucket <= t.started < bucket + RECOVERY_BUCKET]
+            stretches.append(round(p95(latencies) * 1000) if latencies else None)
+            if latencies and p95(latencies) > RECOVERED * before_p95:
+                slow_until = bucket + RECOVERY_BUCKET
+            bucket += RECOVERY_BUCKET
+        longest = max((t.latency if t.answered else GIVE_UP_AFTER for t in window), default=0.0)
+        found.append({"back_within_s": round(slow_until - at, 1), "longest_wait_s": round(longest, 2),
+                      "p95_ms_per_stretch": stretches})
+    return found
+
+
 def percentiles(values: list[float]) -> str:
     if not values:
         return "—"
@@ -367,6 +423,7 @@ async def run(args, cluster: Cluster) -> dict:
         queue.put_nowait(c)
     finished = 0
     fault_log: list[tuple[float, str]] = []
+    fault_starts: list[float] = []
     first_fault = last_fault = None
     started = time.monotonic()
 
@@ -376,6 +433,7 @@ async def run(args, cluster: Cluster) -> dict:
             while finished < fraction * len(conversations):
                 await asyncio.sleep(0.2)
             at = time.monotonic()
+            fault_starts.append(at)
             first_fault = first_fault or at
             await asyncio.to_thread(cluster.run, command, service)
             last_fault = time.monotonic()
@@ -389,11 +447,17 @@ async def run(args, cluster: Cluster) -> dict:
             nonlocal finished
             while not queue.empty():
                 c = queue.get_nowait()
-                await converse(customer, c)
+                await converse(customer, c, getattr(args, "think", (0.0, 0.0)), rng)
                 finished += 1
                 if finished % max(1, len(conversations) // 10) == 0:
                     print(f"  {finished}/{len(conversations)} conversations", flush=True)
 
+        # Warm both servers first (the first turns of a fresh server are slow):
+        # "before the faults" then measures the cluster as it normally runs.
+        warm = [Conversation(flow=flow, sender=f"soak-{run_id}-warmup-{n}")
+                for n, flow in enumerate([f for f in FLOWS if f.name in ("faq", "diagnostics")] * 4)]
+        await asyncio.gather(*(converse(customer, c) for c in warm))
+        started = time.monotonic()
         faulting = asyncio.create_task(inject_faults())
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         await faulting
@@ -411,12 +475,20 @@ async def run(args, cluster: Cluster) -> dict:
     latencies = defaultdict(list)
     for t in answered:
         latencies[phase(t)].append(t.latency)
+    before_p95 = p95(latencies["before"]) if latencies["before"] else 0.0
+    end = time.monotonic()
+    windows = list(zip(fault_starts, fault_starts[1:] + [end]))
+    recovered = recovery(turns, windows, end, before_p95) if before_p95 else []
+    after_p95 = p95(latencies["after"]) if latencies["after"] else 0.0
     result = {
         "conversations": len(conversations),
         "completed": sum(c.finished and all(t.answered for t in c.turns) for c in conversations),
         "user_turns": len(turns),
         "turns_without_reply": len(turns) - len(answered),
         "turns_resent": sum(t.attempts > 1 for t in turns),
+        "resent_because": dict(Counter(why for t in turns if t.attempts > 1 for why in t.why_resent[:1])),
+        "resent_at_s": sorted(round(t.started - started, 1) for t in turns if t.attempts > 1),
+        "app_retries": sum(t.app_retries for t in turns),
         "turns_processed_twice": twice,
         "elapsed_s": round(elapsed, 1),
         "messages_per_s": round(len(turns) / elapsed, 1),
@@ -424,6 +496,9 @@ async def run(args, cluster: Cluster) -> dict:
         "callbacks_expected": sum(c.flow.files == "callbacks" and c.callback_expected for c in conversations),
         **audit(cluster.database_url, conversations),
         "latency": {name: percentiles(latencies[name]) for name in ("before", "during", "after")},
+        "p95_ms": {"before": round(before_p95 * 1000), "after": round(after_p95 * 1000)},
+        "recovery": [{"fault": what, **figures} for (_, what), figures in zip(fault_log, recovered)],
+        "longest_wait_s": round(max((t.latency if t.answered else GIVE_UP_AFTER for t in turns), default=0.0), 2),
     }
     return result
 
@@ -434,6 +509,9 @@ def report(result: dict) -> None:
           f" in {result['elapsed_s']} s ({result['messages_per_s']} msg/s)")
     print(f"  user turns                  {result['user_turns']}; without a reply {result['turns_without_reply']};"
           f" sent again {result['turns_resent']}; processed twice {result['turns_processed_twice']}")
+    print(f"  sent again by the app        {result['app_retries']} (same message id, a dropped connection)")
+    if result["resent_because"]:
+        print(f"  sent again after            {result['resent_because']} at {result['resent_at_s']} s")
     print(f"  duplicates                  {result['duplicates']}")
     print(f"  lost requests               {result['lost']}")
     print(f"  filed                       {result['filed']} (callbacks owed, window open: {result['callbacks_expected']})")
@@ -441,12 +519,39 @@ def report(result: dict) -> None:
         print(f"  latency {name:<7}             {figures}")
     for at, what in result["faults"]:
         print(f"  fault at {at:>6} s            {what}")
+    if result["recovery"]:
+        print(f"  recovery (p95 back within {RECOVERED}× the before-fault {result['p95_ms']['before']} ms;"
+              f" targets ≤ {RECOVERY_TARGET_S:.0f} s, no wait over {RECOVERY_TARGET_S:.0f} s)")
+        for figures in result["recovery"]:
+            print(f"    {figures['fault']:<34} back within {figures['back_within_s']:>5} s,"
+                  f" longest wait {figures['longest_wait_s']:>6} s")
+    print(f"  longest wait of any turn    {result['longest_wait_s']} s")
+    for problem in recovery_problems(result):
+        print(f"  MISSED: {problem}")
+
+
+def recovery_problems(result: dict) -> list[str]:
+    """Issue 18's targets that this run missed."""
+    problems = []
+    for figures in result["recovery"]:
+        if figures["back_within_s"] > RECOVERY_TARGET_S:
+            problems.append(f"{figures['fault']}: p95 back only after {figures['back_within_s']} s")
+    if result["longest_wait_s"] > RECOVERY_TARGET_S:
+        problems.append(f"a customer waited {result['longest_wait_s']} s")
+    if result["turns_resent"]:
+        problems.append(f"{result['turns_resent']} turns sent again by the customer")
+    before, after = result["p95_ms"]["before"], result["p95_ms"]["after"]
+    if before and after > RECOVERED * before:
+        problems.append(f"after the faults p95 {after} ms > {RECOVERED}× before ({before} ms)")
+    return problems
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split("-")), default=(1.0, 3.0),
+                        help="seconds a customer takes between an answer and the next message, min-max (0-0: none)")
     parser.add_argument("--faults", choices=sorted(FAULTS), default="full")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOAK_PORT", 8100)))
@@ -484,8 +589,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     report(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    bad = sum(result["duplicates"].values()) + sum(result["lost"].values())
-    return 1 if args.gate and bad else 0
+    bad = sum(result["duplicates"].values()) + sum(result["lost"].values()) + result["turns_without_reply"]
+    return 1 if args.gate and (bad or recovery_problems(result)) else 0
 
 
 if __name__ == "__main__":

@@ -72,6 +72,13 @@ class Limits:
     # for them before the customer is told to write again.
     database_retry_seconds: float = 20.0
     lock_store_retry_seconds: float = 10.0
+    # A conversation's lock (bot/server/redis_locks.py) lives this long unless its
+    # server renews it, which it does every heartbeat while it works: a killed
+    # server's conversations are free within seconds, a live one keeps its lock
+    # however long a turn takes. The lifetime must outlast a few missed beats.
+    lock_ticket_seconds: float = 5.0
+    lock_heartbeat_seconds: float = 1.0
+    lock_poll_seconds: float = 0.1  # a queued message checks whether its turn has come
     action_retry_seconds: float = 15.0  # an action server dying, the database restarting
     # Messages one sender may send per window (bot/server/rate_limit.py). A fast typist
     # or a customer clicking through buttons sends a few a minute; 20 is only

@@ -6,15 +6,25 @@ client gets ``[]`` as if Dana had nothing to say, and the body may choose the
 ``input_channel`` Dana believes the customer is on. Here a bad body gets a 400
 saying what is expected; the channel name, URL and answers stay Rasa's.
 
-Body: ``{"sender": "<id, 1–128 characters>", "message": "<text>", "metadata": {…}}``
-(metadata optional). Text beyond ``LIMITS.max_message_chars`` is cut, as on
-every other channel.
+Body: ``{"sender": "<id, 1–128 characters>", "message": "<text>", "metadata": {…},
+"message_id": "<id>"}`` (metadata and message_id optional). Text beyond
+``LIMITS.max_message_chars`` is cut, as on every other channel.
+
+A message sent again is answered once. The cluster's balancer gives every
+request an id (``X-Dana-Message-Id``) and, when the server it chose dies before
+answering, sends the same request with the same id to the other server
+(deploy/haproxy.cfg); a client may also send its own ``message_id`` and repeat a
+request it got no answer to. If the conversation already holds a message with
+that id, the answer stored after it is returned and nothing is processed again;
+if not, the dead server never finished it (a turn's events are saved together
+at its end) and it is processed now.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
@@ -25,10 +35,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.config import LIMITS
+from bot.server.tracker_store import stored_replies
+from channels.base import GuardedInput
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER = LIMITS.max_conversation_id_chars
+MESSAGE_ID_HEADER = "X-Dana-Message-Id"
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 EXPECTED = 'expected a JSON object {"sender": "<id>", "message": "<text>"}'
 
 
@@ -53,11 +67,36 @@ def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
         raise BadBody('"message" must be a non-empty string')
     if metadata is not None and not isinstance(metadata, dict):
         raise BadBody('"metadata" must be a JSON object')
+    message_id = body.get("message_id")
+    if message_id is not None and not (isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)):
+        raise BadBody('"message_id" must be 1–64 letters, digits or ._:-')
     return sender, message[: LIMITS.max_message_chars], metadata
 
 
-class RestInput(rest.RestInput):
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+def message_id_of(request: Request) -> Optional[Text]:
+    """The client's message id, else the balancer's, else None."""
+    try:
+        given = json.loads(request.body or b"").get("message_id")
+    except (ValueError, AttributeError):
+        given = None
+    header = request.headers.get(MESSAGE_ID_HEADER)
+    for candidate in (given, header):
+        if isinstance(candidate, str) and _MESSAGE_ID.fullmatch(candidate):
+            return candidate
+    return None
+
+
+def _as_sent(sender: Text, bot_event: Dict[Text, Any]) -> Dict[Text, Any]:
+    """A stored bot event as the REST channel sends a message."""
+    sent: Dict[Text, Any] = {"recipient_id": sender}
+    if bot_event.get("text"):
+        sent["text"] = bot_event["text"]
+    sent.update({key: value for key, value in (bot_event.get("data") or {}).items() if value})
+    return sent
+
+
+class RestInput(GuardedInput, rest.RestInput):
+    def routes(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         hook = Blueprint("custom_webhook_RestInput", __name__)
 
         @hook.route("/", methods=["GET"])
@@ -76,9 +115,18 @@ class RestInput(rest.RestInput):
                     self.stream_response(on_new_message, text, sender, self.name(), metadata),
                     content_type="text/event-stream",
                 )
+            message_id = message_id_of(request)
+            if message_id:
+                stored = await stored_replies(request.app.ctx.agent.tracker_store, sender, message_id)
+                if stored is not None:  # processed before (by a server that then died): not again
+                    return response.json([_as_sent(sender, event) for event in stored])
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender, input_channel=self.name(), metadata=metadata, message_id=message_id
+                    )
+                )
             except CancelledError:  # the client hung up
                 logger.warning("rest: client gone before the answer")
             except Exception as error:  # bot/server/message_guard.py answers failures; this is its safety net

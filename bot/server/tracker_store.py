@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # Attribute set on a tracker: how many of its events are already stored.
 _STORED = "_dana_stored_events"
+RECENT_USER_MESSAGES = 5
 
 
 async def retry_on_disconnect(
@@ -142,6 +143,18 @@ class DanaTrackerStore(SQLTrackerStore):
         self._load_query = sa.select(events.c.data).where(latest_session).order_by(events.c.id)
         self._count_query = sa.select(sa.func.count(events.c.id)).where(latest_session)
         self._insert = events.insert()
+        # A message sent again (replies_to) is one of the conversation's last few.
+        self._recent_user_query = (
+            sa.select(events.c.id, events.c.data)
+            .where(events.c.sender_id == sender, events.c.type_name == "user")
+            .order_by(events.c.id.desc())
+            .limit(RECENT_USER_MESSAGES)
+        )
+        self._after_query = (
+            sa.select(events.c.data)
+            .where(events.c.sender_id == sender, events.c.id > sa.bindparam("after"))
+            .order_by(events.c.id)
+        )
 
     # The database work, one transaction each (patched by the retry tests).
     def _load_events(self, sender_id: Text) -> List[Dict[Text, Any]]:
@@ -156,6 +169,25 @@ class DanaTrackerStore(SQLTrackerStore):
             new = list(tracker.events)[stored:]
             if new:
                 connection.execute(self._insert, [_event_row(tracker.sender_id, e) for e in new])
+
+    def _stored_replies(self, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+        with self.engine.connect() as connection:
+            recent = connection.execute(self._recent_user_query, {"sender_id": sender_id}).all()
+            found = next((row.id for row in recent if json.loads(row.data).get("message_id") == message_id), None)
+            if found is None:
+                return None
+            after = connection.execute(self._after_query, {"sender_id": sender_id, "after": found}).scalars().all()
+        return _answer([json.loads(data) for data in after])
+
+    async def replies_to(self, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+        """The bot events that answered the user message ``message_id`` as stored,
+        or None if no such message is stored (it was never processed: a turn's
+        events are saved together at its end)."""
+
+        async def attempt(_: int) -> Optional[List[Dict[Text, Any]]]:
+            return self._stored_replies(sender_id, message_id)
+
+        return await retry_on_disconnect(attempt, "looking up a message")
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         async def attempt(_: int) -> List[Dict[Text, Any]]:
@@ -196,3 +228,28 @@ def unwrapped(original: Callable) -> Any:
         return original(store, domain)
 
     return staticmethod(create_tracker_store)
+
+
+def _answer(events_after: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The bot events before the next user message."""
+    replies = []
+    for event in events_after:
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            replies.append(event)
+    return replies
+
+
+async def stored_replies(store: TrackerStore, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+    """``replies_to`` of whatever store the agent has (Rasa wraps Dana's in its
+    fail-safe store when the patches are off); another store is read whole."""
+    inner = getattr(store, "_tracker_store", store)
+    if isinstance(inner, DanaTrackerStore):
+        return await inner.replies_to(sender_id, message_id)
+    tracker = await store.retrieve_full_tracker(sender_id)
+    events = [event.as_dict() for event in tracker.events] if tracker else []
+    for index, event in enumerate(events):
+        if event.get("event") == "user" and event.get("message_id") == message_id:
+            return _answer(events[index + 1 :])
+    return None

@@ -18,7 +18,7 @@ from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_partner_answer
 from actions.phone import validate_phone_answer
-from bot.config import ATTACHMENT_CHANNELS
+from actions.receipts import tell_receipts
 from bot.office import payment_check
 from bot.office.models import utcnow
 
@@ -79,8 +79,5 @@ class ActionFileInvestigation(Action):
         if filed is None:
             return events + failed
         dispatcher.utter_message(response="utter_investigation_created", investigation_id=str(filed.id))
-        if filed.receipts_attached:
-            dispatcher.utter_message(response="utter_receipt_attached", request_id=str(filed.id))
-        elif channel_of(tracker) in ATTACHMENT_CHANNELS:
-            dispatcher.utter_message(response="utter_receipt_upload_prompt")
+        tell_receipts(dispatcher, tracker, filed.id, filed.receipts_attached)
         return events + [SlotSet("investigation_id", str(filed.id))]

@@ -21,6 +21,18 @@ from actions.conversation import channel_of
 from bot.config import ATTACHMENT_CHANNELS
 
 
+def tell_receipts(dispatcher: CollectingDispatcher, tracker: Tracker, request_id: int, attached: int) -> bool:
+    """After a request is filed: the receipts already sent are joined to it, or a
+    receipt is asked for where files can be sent. False where they cannot."""
+    if attached:
+        dispatcher.utter_message(response="utter_receipt_attached", request_id=str(request_id))
+    elif channel_of(tracker) in ATTACHMENT_CHANNELS:
+        dispatcher.utter_message(response="utter_receipt_upload_prompt")
+    else:
+        return False
+    return True
+
+
 def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     for event in reversed(tracker.events):
         if event.get("event") == "user":

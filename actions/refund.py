@@ -23,7 +23,7 @@ from actions.payment_data import (
     validate_name_answer,
 )
 from actions.phone import validate_phone_answer
-from bot.config import ATTACHMENT_CHANNELS
+from actions.receipts import tell_receipts
 from bot.office import refund
 from bot.office.models import utcnow
 from bot.text.parsing.dates import today_astana
@@ -104,11 +104,7 @@ class ActionSubmitRefund(Action):
         decision = filed.decision
         if decision.required:
             dispatcher.utter_message(response=f"utter_receipt_reason_{decision.reason}")
-            if filed.receipts_attached:
-                dispatcher.utter_message(response="utter_receipt_attached", request_id=str(filed.id))
-            elif channel_of(tracker) in ATTACHMENT_CHANNELS:
-                dispatcher.utter_message(response="utter_receipt_upload_prompt")
-            else:
+            if not tell_receipts(dispatcher, tracker, filed.id, filed.receipts_attached):
                 dispatcher.utter_message(response="utter_receipt_required")
         else:
             dispatcher.utter_message(response="utter_receipt_not_required")

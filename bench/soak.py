@@ -124,6 +124,7 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     finished: bool = False
     callback_expected: bool = True  # callbacks are filed inside the callback window only (set by converse)
+    channel: str = "rest"  # or "widget": Socket.IO through the balancer (bench/soak_widget.py)
 
 
 class Cluster:
@@ -207,7 +208,8 @@ class Customer:
         return turns
 
     def _is_unavailable(self, text: str) -> bool:
-        return any(text.startswith(prefix) for prefix in self.unavailable)
+        """«Write again» anywhere in an answer (messages sent before a turn failed come first)."""
+        return any(line.startswith(prefix) for line in text.split("\n") for prefix in self.unavailable)
 
     async def _post(self, body: dict, turn: Turn) -> tuple[Optional[str], str]:
         """The chat app's send: (reply, what was seen). A request that got no HTTP
@@ -241,20 +243,27 @@ class Customer:
                 return self._answered(conversation, turn, reply)
             turn.why_resent.append(seen)
             body = {**body, "message_id": uuid.uuid4().hex}  # a customer's new message
-            # No answer, or "write again": did the message arrive and get answered?
             await asyncio.sleep(1.5)
-            stored = None
-            while stored is None and time.monotonic() < deadline:
-                stored = await self._tracker_turns(conversation.sender)
-                if stored is None:
-                    await asyncio.sleep(1.0)
-            if stored and len(stored) > done_turns:
-                texts = [t for t in stored[done_turns] if not self._is_unavailable(t)]
-                if texts:
-                    return self._answered(conversation, turn, "\n".join(texts))
+            if await self.look_again(conversation, turn, done_turns, deadline):
+                return turn
             # Never processed (or only "write again"): send it again, as a customer would.
         conversation.replies.append("")
         return turn
+
+    async def look_again(self, conversation: Conversation, turn: Turn, done_turns: int, deadline: float) -> bool:
+        """No answer, or «write again»: was the message answered after all? (What a
+        reloaded chat shows: the conversation as stored.)"""
+        stored = None
+        while stored is None and time.monotonic() < deadline:
+            stored = await self._tracker_turns(conversation.sender)
+            if stored is None:
+                await asyncio.sleep(1.0)
+        if stored and len(stored) > done_turns:
+            texts = [t for t in stored[done_turns] if not self._is_unavailable(t)]
+            if texts:
+                self._answered(conversation, turn, "\n".join(texts))
+                return True
+        return False
 
     @staticmethod
     def _answered(conversation: Conversation, turn: Turn, reply: str) -> Turn:
@@ -271,10 +280,28 @@ async def converse(customer: Customer, conversation: Conversation, think: tuple[
     # last answer: a run that crosses 22:00 Astana would otherwise count the
     # callbacks Dana rightly refused after it as lost.
     window_at_start = callback_window_open()
-    for number, text in enumerate(turns):
-        if number and think[1]:  # reading the answer and typing the next message
-            await asyncio.sleep((rng or random).uniform(*think))
-        conversation.turns.append(await customer.say(conversation, text, number))
+    chat = None
+    if conversation.channel == "widget":
+        from bench.soak_widget import WidgetChat
+
+        chat = WidgetChat(customer.cluster.url, conversation.sender)
+    try:
+        if chat is not None:
+            await chat.open()
+        for number, text in enumerate(turns):
+            if number and think[1]:  # reading the answer and typing the next message
+                await asyncio.sleep((rng or random).uniform(*think))
+            if chat is None:
+                conversation.turns.append(await customer.say(conversation, text, number))
+            else:
+                from bench.soak_widget import say
+
+                turn = Turn(started=time.monotonic())
+                conversation.turns.append(await say(customer, chat, conversation, text, number, turn,
+                                                    turn.started + GIVE_UP_AFTER))
+    finally:
+        if chat is not None:
+            await chat.close()
     conversation.callback_expected = window_at_start and callback_window_open()
     conversation.finished = True
 
@@ -365,6 +392,7 @@ async def twice_processed(customer: Customer, conversations: list[Conversation])
 
 RECOVERY_BUCKET = 5.0  # s of turns per p95 while watching a fault's recovery (~100 turns)
 RECOVERED = 1.5  # × the before-fault p95
+STAYS_BACK = 2  # stretches in a row within it: recovered (a later blip is not this fault's)
 
 
 def p95(values: list[float]) -> float:
@@ -374,20 +402,26 @@ def p95(values: list[float]) -> float:
 
 def recovery(turns: list["Turn"], faults: list[tuple[float, float]], end: float, before_p95: float) -> list[dict]:
     """For each fault (start, next fault's start or the end): the seconds until
-    the p95 of the turns begun in each following 5-second stretch stays within
-    1.5× the before-fault p95, and the longest wait of a turn begun meanwhile."""
+    the p95 of the turns begun in each following 5-second stretch is back within
+    1.5× the before-fault p95 for two stretches in a row, and the longest wait of
+    a turn begun before the next fault."""
     found = []
     for at, until in faults:
         window = [t for t in turns if at <= t.started < until]
         slow_until = at
         bucket = at
-        stretches = []
+        stretches: list[Optional[int]] = []
+        good_in_a_row = 0
         while bucket < until:
             latencies = [t.latency if t.answered else GIVE_UP_AFTER for t in window
                          if bucket <= t.started < bucket + RECOVERY_BUCKET]
             stretches.append(round(p95(latencies) * 1000) if latencies else None)
             if latencies and p95(latencies) > RECOVERED * before_p95:
-                slow_until = bucket + RECOVERY_BUCKET
+                if good_in_a_row < STAYS_BACK:  # not yet recovered: still the fault's doing
+                    slow_until = bucket + RECOVERY_BUCKET
+                    good_in_a_row = 0
+            elif latencies:
+                good_in_a_row += 1
             bucket += RECOVERY_BUCKET
         longest = max((t.latency if t.answered else GIVE_UP_AFTER for t in window), default=0.0)
         found.append({"back_within_s": round(slow_until - at, 1), "longest_wait_s": round(longest, 2),
@@ -412,6 +446,10 @@ async def run(args, cluster: Cluster) -> dict:
     for index in range(args.conversations):
         flow = FLOWS[index % len(FLOWS)]
         c = Conversation(flow=flow, sender=f"soak-{run_id}-{flow.name}-{flow.lang}-{next(counter)}")
+        # Every n-th conversation on the widget, spread over the flows (16 of them).
+        widget_every = round(1 / widget_share) if (widget_share := getattr(args, "widget_share", 0.0)) else 0
+        if widget_every and (index // len(FLOWS)) % widget_every == 0:
+            c.channel = "widget"
         if flow.name == "technician":
             c.login = f"{SOAK_LOGIN_PREFIX}{index:06d}"
         conversations.append(c)
@@ -486,6 +524,16 @@ async def run(args, cluster: Cluster) -> dict:
         "user_turns": len(turns),
         "turns_without_reply": len(turns) - len(answered),
         "turns_resent": sum(t.attempts > 1 for t in turns),
+        "by_channel": {
+            channel: {
+                "conversations": sum(c.channel == channel for c in conversations),
+                "turns": sum(len(c.turns) for c in conversations if c.channel == channel),
+                "sent_again": sum(t.attempts > 1 for c in conversations if c.channel == channel for t in c.turns),
+                "latency": percentiles([t.latency for c in conversations if c.channel == channel
+                                        for t in c.turns if t.answered]),
+            }
+            for channel in ("rest", "widget")
+        },
         "resent_because": dict(Counter(why for t in turns if t.attempts > 1 for why in t.why_resent[:1])),
         "resent_at_s": sorted(round(t.started - started, 1) for t in turns if t.attempts > 1),
         "app_retries": sum(t.app_retries for t in turns),
@@ -510,6 +558,9 @@ def report(result: dict) -> None:
     print(f"  user turns                  {result['user_turns']}; without a reply {result['turns_without_reply']};"
           f" sent again {result['turns_resent']}; processed twice {result['turns_processed_twice']}")
     print(f"  sent again by the app        {result['app_retries']} (same message id, a dropped connection)")
+    for channel, figures in result["by_channel"].items():
+        print(f"  {channel:<27} {figures['conversations']} conversations, {figures['turns']} turns,"
+              f" sent again {figures['sent_again']}, {figures['latency']}")
     if result["resent_because"]:
         print(f"  sent again after            {result['resent_because']} at {result['resent_at_s']} s")
     print(f"  duplicates                  {result['duplicates']}")
@@ -553,6 +604,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split("-")), default=(1.0, 3.0),
                         help="seconds a customer takes between an answer and the next message, min-max (0-0: none)")
     parser.add_argument("--faults", choices=sorted(FAULTS), default="full")
+    parser.add_argument("--widget-share", type=float, default=0.25,
+                        help="share of conversations on the widget (Socket.IO) instead of REST")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOAK_PORT", 8100)))
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("SOAK_BASE_PORT", 5300)))

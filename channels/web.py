@@ -13,6 +13,12 @@ no CDN, one thing to deploy):
 
 web/static/webchat.js is made by web/build.sh (scripts/setup.sh runs it).
 
+A message whose server dies before answering it is answered by the other
+server when the widget reconnects there (bot/server/pending.py): each message is
+recorded while it is answered, and a session that asks for itself again gets
+its abandoned messages answered — from the conversation if the dead server had
+processed them, else processed now. Only on the cluster (Redis).
+
 Why not the built-in ``socketio:`` channel as is: with ``session_persistence``
 Rasa 3.6 calls ``AsyncServer.enter_room`` without ``await`` (RasaHQ/rasa#13027,
 never fixed in 3.6). python-socketio ≥ 5.10 made it a coroutine, so the browser
@@ -21,11 +27,14 @@ never joins its session's room and receives no answer at all.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
+import time
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -34,7 +43,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
+from bot.server import pending as pending_messages
+from bot.server.tracker_store import stored_replies
 from channels.base import GuardedInput
+
+logger = logging.getLogger(__name__)
 
 CHANNEL = "widget"
 MAX_SESSION_ID = LIMITS.max_conversation_id_chars  # the widget's ids are 32 hex characters
@@ -71,6 +84,17 @@ def render_page(socket_url: Text) -> Text:
     return (STATIC / "index.html").read_text(encoding="utf-8").replace("{{SOCKET_URL}}", literal)
 
 
+class WidgetOutput(SocketIOOutput):
+    """Rasa's Socket.IO output with its custom payloads fixed: Rasa 3.6 passes a
+    custom payload's keys to ``AsyncServer.emit`` as arguments, so Dana's hand-off
+    signal (``{"handoff": …}``, actions/handoff.py) raised TypeError and the
+    customer heard «write again» instead of «an operator will answer». Sent as
+    ``{"custom": …}`` in a ``bot_uttered`` event, as the REST channel returns it."""
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
 class WidgetSocketIO(GuardedInput, SocketIOInput):
     """Rasa's ``socketio`` channel (same name, path and settings) whose
     ``session_request`` joins the session's room properly."""
@@ -78,6 +102,12 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
     def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socket_blueprint = SocketIOInput.blueprint(self, on_new_message)
         sio = socket_blueprint.ctx.sio
+        pending = pending_messages.from_environment() if self.session_persistence else None
+        server: Dict[str, Any] = {}  # the Sanic app, for the tracker store
+
+        @socket_blueprint.listener("before_server_start")
+        async def keep_app(app: Any, _loop: Any) -> None:
+            server["app"] = app
 
         # Replaces Rasa's handler of the same event (python-socketio keeps one
         # handler per event); the only change is the awaited enter_room.
@@ -86,10 +116,12 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
             # A browser sends {"session_id": "<hex>"} or nothing; anything else
             # (a script's junk) gets a fresh session rather than a crash.
             given = data.get("session_id") if isinstance(data, dict) else None
-            session_id = given if _valid_session_id(given) else uuid.uuid4().hex
+            session_id: Text = given if isinstance(given, str) and _valid_session_id(given) else uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            if pending is not None:  # a reconnect after this session's server died?
+                self._background(self._answer_abandoned(sio, session_id, pending, on_new_message, server))
 
         # Rasa's handler takes any JSON: a number as the message or as the
         # session id, or customData that is not an object, fails inside the
@@ -107,14 +139,81 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
             sender_id = data["session_id"] if self.session_persistence else sid
             message = UserMessage(
                 data["message"][: LIMITS.max_message_chars],
-                SocketIOOutput(sio, self.bot_message_evt),
+                WidgetOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
                 metadata=metadata or None,
             )
-            await on_new_message(message)
+            if pending is None:
+                await on_new_message(message)
+                return
+            record = {
+                "message": message.text,
+                "metadata": metadata,
+                "message_id": message.message_id,
+                "taken_at": time.time(),
+            }
+            try:
+                await pending.take(sender_id, record)
+            except Exception as error:  # Redis down: answered all the same, just not handed over
+                logger.warning("widget message not recorded (%s)", type(error).__name__)
+                await on_new_message(message)
+                return
+            async with pending.kept(sender_id, record):
+                await on_new_message(message)
 
         return socket_blueprint
+
+    def _background(self, work: Awaitable[None]) -> None:
+        tasks: Set[asyncio.Task] = self.__dict__.setdefault("_tasks", set())  # the loop keeps weak references
+        task = asyncio.ensure_future(work)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _answer_abandoned(
+        self,
+        sio: Any,
+        session_id: Text,
+        pending: pending_messages.PendingMessages,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        server: Dict[str, Any],
+    ) -> None:
+        """Answer the session's messages a dead server left, once their lease runs out."""
+        deadline = time.monotonic() + LIMITS.lock_ticket_seconds + 2 * LIMITS.lock_heartbeat_seconds
+        try:
+            while time.monotonic() < deadline:
+                if not await pending.waiting(session_id):
+                    return  # nothing unanswered: the usual (re)connect
+                claimed = await pending.claim_abandoned(session_id)
+                if claimed:
+                    break
+                await asyncio.sleep(LIMITS.lock_heartbeat_seconds)  # its server may still be answering
+            else:
+                return
+        except Exception as error:  # Redis down: nothing to hand over
+            logger.warning("abandoned widget messages not checked (%s)", type(error).__name__)
+            return
+        output = WidgetOutput(sio, self.bot_message_evt)
+        for record in claimed:
+            logger.warning("answering a widget message its server left unanswered")
+            async with pending.kept(session_id, record):
+                agent = server["app"].ctx.agent if "app" in server else None
+                stored = await stored_replies(agent.tracker_store, session_id, record["message_id"]) if agent else None
+                if stored is not None:  # processed before its server died: its answer, not a second turn
+                    for event in stored:
+                        said = {"text": event.get("text"), **(event.get("data") or {})}
+                        await output.send_response(session_id, {k: v for k, v in said.items() if v})
+                    continue
+                await on_new_message(
+                    UserMessage(
+                        record["message"],
+                        output,
+                        session_id,
+                        input_channel=self.name(),
+                        metadata=record.get("metadata") or None,
+                        message_id=record["message_id"],
+                    )
+                )
 
 
 def _valid_session_id(value: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,31 +71,11 @@ class FiledInvestigation:
     receipts_attached: int  # receipts sent before the filing, joined to it now
 
 
-def file(
-    *,
-    conversation_id: str,
-    login: str,
-    payment_date: date,
-    amount: int,
-    partner: str,
-    contact_phone: str,
-    channel: str,
-    now: datetime,
-    payment_time: str | None = None,
-) -> FiledInvestigation:
-    """file_investigation and attach_pending in one transaction: no request is
-    committed without the receipts the customer already sent for it."""
+def file(**request: Any) -> FiledInvestigation:
+    """file_investigation (its keyword arguments) and attach_pending in one
+    transaction: no request is committed without the receipts the customer
+    already sent for it."""
     with new_session() as session, session.begin():
-        row = file_investigation(
-            session,
-            conversation_id=conversation_id,
-            login=login,
-            payment_date=payment_date,
-            amount=amount,
-            partner=partner,
-            contact_phone=contact_phone,
-            channel=channel,
-            now=now,
-            payment_time=payment_time,
-        )
-        return FiledInvestigation(row.id, attach_pending(session, conversation_id, "investigation", row.id))
+        row = file_investigation(session, **request)
+        attached = attach_pending(session, request["conversation_id"], "investigation", row.id)
+        return FiledInvestigation(row.id, attached)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -159,35 +160,10 @@ class FiledRefund:
     receipts_attached: int  # receipts sent before the filing, joined to it now
 
 
-def file(
-    *,
-    conversation_id: str,
-    right_login: str,
-    wrong_login: str,
-    amount: int,
-    payment_date: date,
-    payer_name: str,
-    contact_phone: str,
-    email: str | None,
-    channel: str,
-    now: datetime,
-    payment_time: str | None = None,
-) -> FiledRefund:
-    """file_refund and attach_pending in one transaction: no request is
-    committed without the receipts the customer already sent for it."""
+def file(**request: Any) -> FiledRefund:
+    """file_refund (its keyword arguments) and attach_pending in one transaction:
+    no request is committed without the receipts the customer already sent for it."""
     with new_session() as session, session.begin():
-        refund, decision = file_refund(
-            session,
-            conversation_id=conversation_id,
-            right_login=right_login,
-            wrong_login=wrong_login,
-            amount=amount,
-            payment_date=payment_date,
-            payer_name=payer_name,
-            contact_phone=contact_phone,
-            email=email,
-            channel=channel,
-            now=now,
-            payment_time=payment_time,
-        )
-        return FiledRefund(refund.id, decision, attach_pending(session, conversation_id, "refund", refund.id))
+        refund, decision = file_refund(session, **request)
+        attached = attach_pending(session, request["conversation_id"], "refund", refund.id)
+        return FiledRefund(refund.id, decision, attached)

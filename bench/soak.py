@@ -395,12 +395,16 @@ RECOVERED = 1.5  # × the before-fault p95
 STAYS_BACK = 2  # stretches in a row within it: recovered (a later blip is not this fault's)
 
 
-def p95(values: list[float]) -> float:
+def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def recovery(turns: list["Turn"], faults: list[tuple[float, float]], end: float, before_p95: float) -> list[dict]:
+def p95(values: list[float]) -> float:
+    return quantile(values, 0.95)
+
+
+def recovery(turns: list["Turn"], faults: list[tuple[float, float]], before_p95: float) -> list[dict]:
     """For each fault (start, next fault's start or the end): the seconds until
     the p95 of the turns begun in each following 5-second stretch is back within
     1.5× the before-fault p95 for two stretches in a row, and the longest wait of
@@ -432,9 +436,7 @@ def recovery(turns: list["Turn"], faults: list[tuple[float, float]], end: float,
 def percentiles(values: list[float]) -> str:
     if not values:
         return "—"
-    ordered = sorted(values)
-    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
-    return f"p50 {p(0.5):.0f} ms, p95 {p(0.95):.0f} ms ({len(values)} turns)"
+    return f"p50 {quantile(values, 0.5) * 1000:.0f} ms, p95 {p95(values) * 1000:.0f} ms ({len(values)} turns)"
 
 
 async def run(args, cluster: Cluster) -> dict:
@@ -516,7 +518,7 @@ async def run(args, cluster: Cluster) -> dict:
     before_p95 = p95(latencies["before"]) if latencies["before"] else 0.0
     end = time.monotonic()
     windows = list(zip(fault_starts, fault_starts[1:] + [end]))
-    recovered = recovery(turns, windows, end, before_p95) if before_p95 else []
+    recovered = recovery(turns, windows, before_p95) if before_p95 else []
     after_p95 = p95(latencies["after"]) if latencies["after"] else 0.0
     result = {
         "conversations": len(conversations),

@@ -50,8 +50,9 @@ class BadBody(ValueError):
     pass
 
 
-def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
-    """(sender, message, metadata) of a REST request, or BadBody saying what is wrong."""
+def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]], Optional[Text]]:
+    """(sender, message, metadata, the client's message id) of a REST request, or
+    BadBody saying what is wrong."""
     if len(raw or b"") > LIMITS.max_rest_body_bytes:
         raise BadBody(f"body larger than {LIMITS.max_rest_body_bytes} bytes")
     try:
@@ -70,20 +71,13 @@ def parse_body(raw: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
     message_id = body.get("message_id")
     if message_id is not None and not (isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)):
         raise BadBody('"message_id" must be 1–64 letters, digits or ._:-')
-    return sender, message[: LIMITS.max_message_chars], metadata
+    return sender, message[: LIMITS.max_message_chars], metadata, message_id
 
 
-def message_id_of(request: Request) -> Optional[Text]:
-    """The client's message id, else the balancer's, else None."""
-    try:
-        given = json.loads(request.body or b"").get("message_id")
-    except (ValueError, AttributeError):
-        given = None
+def balancer_message_id(request: Request) -> Optional[Text]:
+    """The id the balancer gave the request (deploy/haproxy.cfg), if well-formed."""
     header = request.headers.get(MESSAGE_ID_HEADER)
-    for candidate in (given, header):
-        if isinstance(candidate, str) and _MESSAGE_ID.fullmatch(candidate):
-            return candidate
-    return None
+    return header if isinstance(header, str) and _MESSAGE_ID.fullmatch(header) else None
 
 
 def _as_sent(sender: Text, bot_event: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -106,7 +100,7 @@ class RestInput(GuardedInput, rest.RestInput):
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             try:
-                sender, text, metadata = parse_body(request.body)
+                sender, text, metadata, message_id = parse_body(request.body)
             except BadBody as error:
                 status = 413 if "larger" in str(error) else 400
                 return response.json({"error": str(error)}, status=status)
@@ -115,7 +109,7 @@ class RestInput(GuardedInput, rest.RestInput):
                     self.stream_response(on_new_message, text, sender, self.name(), metadata),
                     content_type="text/event-stream",
                 )
-            message_id = message_id_of(request)
+            message_id = message_id or balancer_message_id(request)
             if message_id:
                 stored = await stored_replies(request.app.ctx.agent.tracker_store, sender, message_id)
                 if stored is not None:  # processed before (by a server that then died): not again

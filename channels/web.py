@@ -103,6 +103,7 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
         socket_blueprint = SocketIOInput.blueprint(self, on_new_message)
         sio = socket_blueprint.ctx.sio
         pending = pending_messages.from_environment() if self.session_persistence else None
+        self._tasks: Set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
         server: Dict[str, Any] = {}  # the Sanic app, for the tracker store
 
         @socket_blueprint.listener("before_server_start")
@@ -165,10 +166,9 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
         return socket_blueprint
 
     def _background(self, work: Awaitable[None]) -> None:
-        tasks: Set[asyncio.Task] = self.__dict__.setdefault("_tasks", set())  # the loop keeps weak references
         task = asyncio.ensure_future(work)
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _answer_abandoned(
         self,

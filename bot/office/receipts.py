@@ -65,25 +65,17 @@ def check_receipt(data: bytes) -> tuple[str, str]:
 
 def latest_request(session: Session, conversation_id: str) -> tuple[Optional[str], Optional[int]]:
     """The conversation's most recent refund or investigation."""
-    refund = (
-        session.execute(
-            select(RefundRequest)
-            .where(RefundRequest.conversation_id == conversation_id)
-            .order_by(RefundRequest.created_at.desc())
+    candidates = []
+    for kind, model in (("refund", RefundRequest), ("investigation", PaymentInvestigation)):
+        row = (
+            session.execute(
+                select(model).where(model.conversation_id == conversation_id).order_by(model.created_at.desc())
+            )
+            .scalars()
+            .first()
         )
-        .scalars()
-        .first()
-    )
-    investigation = (
-        session.execute(
-            select(PaymentInvestigation)
-            .where(PaymentInvestigation.conversation_id == conversation_id)
-            .order_by(PaymentInvestigation.created_at.desc())
-        )
-        .scalars()
-        .first()
-    )
-    candidates = [(r.created_at, kind, r) for kind, r in (("refund", refund), ("investigation", investigation)) if r]
+        if row:
+            candidates.append((row.created_at, kind, row))
     if not candidates:
         return None, None
     _, kind, row = max(candidates, key=lambda c: c[0])

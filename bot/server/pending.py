@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Dict, List, Optional
@@ -117,13 +116,7 @@ class PendingMessages:
 
 def from_environment() -> Optional[PendingMessages]:
     """The store when the servers share Redis, else None."""
-    if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() != "redis":
-        return None
-    from bot.server.rate_limit import redis_client
+    from bot.server.rate_limit import shared_redis
 
-    client = redis_client(
-        os.environ.get("REDIS_HOST", "127.0.0.1"),
-        int(os.environ.get("REDIS_PORT", "6379")),
-        int(os.environ.get("REDIS_LOCK_DB", "1") or 1),
-    )
-    return PendingMessages(client)
+    client = shared_redis()
+    return PendingMessages(client) if client is not None else None

@@ -20,7 +20,7 @@ import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,18 @@ def redis_client(host: str, port: int, db: int):
     )
 
 
+def shared_redis() -> Optional[Any]:
+    """A client of the Redis the servers share — the lock store's, when several
+    servers share conversations (``DANA_LOCK_STORE=redis``) — else None."""
+    if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() != "redis":
+        return None
+    return redis_client(
+        os.environ.get("REDIS_HOST", "127.0.0.1"),
+        int(os.environ.get("REDIS_PORT", "6379")),
+        int(os.environ.get("REDIS_LOCK_DB", "1") or 1),
+    )
+
+
 def from_environment() -> Optional[object]:
     """The limiter this process should use, or None when the limit is off."""
     from bot.config import settings
@@ -100,11 +112,5 @@ def from_environment() -> Optional[object]:
     limit, window = settings().rate_limit
     if limit <= 0 or window <= 0:
         return None
-    if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() == "redis":
-        client = redis_client(
-            os.environ.get("REDIS_HOST", "127.0.0.1"),
-            int(os.environ.get("REDIS_PORT", "6379")),
-            int(os.environ.get("REDIS_LOCK_DB", "1") or 1),
-        )
-        return RedisRateLimiter(limit, window, client)
-    return MemoryRateLimiter(limit, window)
+    client = shared_redis()
+    return RedisRateLimiter(limit, window, client) if client is not None else MemoryRateLimiter(limit, window)

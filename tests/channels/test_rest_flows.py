@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -274,3 +275,39 @@ def test_a_payment_check_is_filed_with_the_date_time_amount_and_partner(dana, la
     created, due = datetime.fromisoformat(row["created_at"]), datetime.fromisoformat(row["answer_due"])
     assert (due - created).days == 3
     assert "расследован" not in " ".join(answers).lower()
+
+
+def _post(dana, body: dict, headers: dict | None = None):
+    request = urllib.request.Request(f"{dana['url']}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _user_messages(dana, sender: str) -> int:
+    from tests.channels.conftest import API_TOKEN
+
+    url = f"{dana['url']}/conversations/{sender}/tracker?token={API_TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return sum(e["event"] == "user" for e in json.loads(answer.read())["events"])
+
+
+@pytest.mark.parametrize("lang, text, given", [
+    ("kk", "Сәлеметсіз бе, интернет істемей тұр", "body"),
+    ("ru", "Здравствуйте, пропал интернет", "header"),  # the balancer's id on a request it re-sends
+])
+def test_a_message_sent_again_with_its_id_is_answered_once(dana, lang, text, given):
+    """A client repeating a request it got no answer to, or the balancer re-sending
+    one whose server died: the stored answer comes back, nothing is processed twice."""
+    sender, message_id = f"rest-again-{lang}-{next(_ids)}-{os.getpid()}", f"m-{next(_ids)}-{os.getpid()}"
+    body = {"sender": sender, "message": text, **({"message_id": message_id} if given == "body" else {})}
+    headers = {"X-Dana-Message-Id": message_id} if given == "header" else {}
+    first = _post(dana, body, headers)
+    again = _post(dana, body, headers)
+    assert first[0] == again[0] == 200 and first[1] and [m.get("text") for m in again[1]] == [
+        m.get("text") for m in first[1]]
+    assert _user_messages(dana, sender) == 1
+    assert _post(dana, {**body, "message_id": "not an id!"})[0] == 400

@@ -1,5 +1,5 @@
 """The per-sender rate limit (memory and Redis) and the message guard around
-Agent.handle_message, without a running Dana."""
+every channel's message handler, without a running Dana."""
 from __future__ import annotations
 
 import asyncio

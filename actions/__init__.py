@@ -3,6 +3,7 @@ rasa-sdk registers every Action subclass defined in the modules imported here.""
 
 from actions import (  # noqa: F401 — imported for the Action subclasses they define
     callback,
+    csat,
     diagnostics,
     general,
     handoff,

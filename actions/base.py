@@ -38,6 +38,7 @@ _NON_TOPIC = {
     "switch_language",
     "bot_challenge",
     "out_of_scope",
+    "rate_service",
 }
 
 

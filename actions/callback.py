@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator, conversation_language
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
+from actions.csat import ask_csat
 from actions.filing import file_or_hand_off, ready_to_file
 from actions.phone import validate_phone_answer
 from bot.office import callback, schedule
@@ -83,4 +84,4 @@ class ActionFileCallback(Action):
         dispatcher.utter_message(
             response="utter_callback_created", callback_id=str(row.id), phone_number=tracker.get_slot("phone_number")
         )
-        return events
+        return events + ask_csat(dispatcher, "callback")

@@ -14,9 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DanaFormValidator, raise_if_database_down
+from actions.conversation import channel_of
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
-from bot.office import diagnostics
+from bot.office import diagnostics, notices
 from bot.office.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,14 @@ def tell_ticket(dispatcher: CollectingDispatcher, ticket, response: str = "utter
     )
 
 
-def tell_outage(dispatcher: CollectingDispatcher, outage) -> None:
+def tell_outage(dispatcher: CollectingDispatcher, tracker: Tracker, outage) -> None:
+    """The outage and its ETA; the customer will also hear when it is over."""
     area = outage.area.split(",")[0]  # the city only: a login must not reveal an address
+    try:
+        notices.told_about_outage(outage.id, tracker.sender_id, channel_of(tracker))
+    except Exception as error:  # they still hear about the outage, just not its end
+        raise_if_database_down(error)
+        logger.exception("could not note who was told about outage %s", outage.id)
     if outage.expected_end:
         dispatcher.utter_message(response="utter_outage_found", area=area, eta=outage.expected_end.isoformat())
     else:
@@ -77,7 +84,7 @@ class ActionRunDiagnostics(Action):
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("diagnosis", "unavailable")]
         if found.kind == "outage":
-            tell_outage(dispatcher, found.outage)
+            tell_outage(dispatcher, tracker, found.outage)
         elif found.kind == "open_ticket":
             tell_ticket(dispatcher, found.ticket)
         elif found.kind == "line_fault":

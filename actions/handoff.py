@@ -6,10 +6,12 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import conversation_language, last_topic_intent, latest_intent, raise_if_database_down
 from actions.conversation import channel_of
+from bot.config import LIMITS
 from bot.office import schedule
 from bot.office.handoff import record_handoff
 from bot.office.handoff_delivery import deliver_in_background
@@ -38,8 +40,22 @@ def summary_of(tracker: Tracker) -> str:
     return "; ".join(parts)
 
 
+def transcript_of(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The conversation so far as the operator reads it (the desk's format:
+    bot/server/operator_desk.py transcript)."""
+    said: List[Dict[str, Any]] = []
+    for event in tracker.events:
+        kind, text = event.get("event"), event.get("text")
+        if kind == "user" and text:
+            said.append({"from": "customer", "text": text, "timestamp": event.get("timestamp")})
+        elif kind == "bot" and text:
+            said.append({"from": "dana", "text": text, "timestamp": event.get("timestamp")})
+    return said[-LIMITS.transcript_messages :]
+
+
 def handoff_context(tracker: Tracker, reason: str) -> Dict[str, Any]:
-    """What the operator's side receives: language, problem, login, collected data."""
+    """What the operator's side receives: language, problem, login, collected
+    data and the conversation so far."""
     return {
         "language": conversation_language(tracker),
         "intent": last_topic_intent(tracker),
@@ -47,13 +63,15 @@ def handoff_context(tracker: Tracker, reason: str) -> Dict[str, Any]:
         "login": tracker.get_slot("login"),
         "collected": {s: tracker.get_slot(s) for s in CONTEXT_SLOTS if tracker.get_slot(s) not in (None, "")},
         "summary": summary_of(tracker),
+        "transcript": transcript_of(tracker),
     }
 
 
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[Dict[Text, Any]]:
-    """Record the hand-off, tell the customer what happens next, and signal the
+    """Record the hand-off, tell the customer what happens next, signal the
     channel (a custom payload ``{"handoff": {...}}``) so it can transfer the call
-    or notify operators."""
+    or notify operators, and step back: the conversation is paused until an
+    operator closes it or nobody takes it in time (bot/server/operator_desk.py)."""
     context = handoff_context(tracker, reason)
     context["after_hours"] = not schedule.operators_on_duty(schedule.now_astana())
     context.update(conversation_id=tracker.sender_id, channel=channel_of(tracker))
@@ -74,8 +92,8 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
         # The contact centre learns of it after the customer's reply is sent.
         deliver_in_background(context["handoff_id"], context)
     dispatcher.utter_message(response="utter_handoff_after_hours" if context["after_hours"] else "utter_handoff")
-    dispatcher.utter_message(json_message={"handoff": context})
-    return []
+    dispatcher.utter_message(json_message={"handoff": context})  # the IVR transfers the call with it
+    return [ConversationPaused()]
 
 
 class ActionHandoff(Action):

@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
+from actions.csat import ask_csat
 from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
 from actions.payment_data import validate_amount_answer, validate_date_answer, validate_partner_answer
@@ -80,4 +81,4 @@ class ActionFileInvestigation(Action):
             return events + failed
         dispatcher.utter_message(response="utter_investigation_created", investigation_id=str(filed.id))
         tell_receipts(dispatcher, tracker, filed.id, filed.receipts_attached)
-        return events + [SlotSet("investigation_id", str(filed.id))]
+        return events + [SlotSet("investigation_id", str(filed.id))] + ask_csat(dispatcher, "payment_check")

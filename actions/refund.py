@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
+from actions.csat import ask_csat
 from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
 from actions.payment_data import (
@@ -109,4 +110,5 @@ class ActionSubmitRefund(Action):
         else:
             dispatcher.utter_message(response="utter_receipt_not_required")
         dispatcher.utter_message(response="utter_refund_created", refund_id=str(filed.id))
-        return events + [SlotSet("refund_id", str(filed.id)), SlotSet("receipt_required", decision.required)]
+        filed_events = [SlotSet("refund_id", str(filed.id)), SlotSet("receipt_required", decision.required)]
+        return events + filed_events + ask_csat(dispatcher, "refund")

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DanaFormValidator, conversation_language, last_topic_intent, raise_if_database_down
 from actions.consent import validate_consent_answer
 from actions.conversation import channel_of
+from actions.csat import ask_csat
 from actions.diagnostics import tell_outage, tell_ticket
 from actions.filing import file_or_hand_off, ready_to_file
 from actions.login import validate_login_answer
@@ -64,6 +65,7 @@ class ActionFileTicket(Action):
                 channel=channel_of(tracker),
                 language=conversation_language(tracker),
                 now=now,
+                conversation_id=tracker.sender_id,
             ),
             what="a technician visit",
             reason="ticket_failed",
@@ -75,7 +77,7 @@ class ActionFileTicket(Action):
         ticket = visit.ticket
         if ticket is None:  # the diagnosis made a visit pointless
             if visit.diagnosis.kind == "outage":
-                tell_outage(dispatcher, visit.diagnosis.outage)
+                tell_outage(dispatcher, tracker, visit.diagnosis.outage)
             else:  # a line fault with the month's fee unpaid
                 dispatcher.utter_message(response="utter_fee_unpaid")
             return events
@@ -87,7 +89,9 @@ class ActionFileTicket(Action):
             tell_ticket(dispatcher, ticket, "utter_ticket_created_after_hours", callback_from=_next_work_start(now))
         if schedule.in_billing_period(now.astimezone(ASTANA).date()):
             dispatcher.utter_message(response="utter_billing_period_note")
-        return events + [SlotSet("ticket_id", str(ticket.id))]
+        # Only a ticket filed now is rated: an existing one was filed (and asked about) before.
+        asked = ask_csat(dispatcher, "technician") if visit.created else []
+        return events + [SlotSet("ticket_id", str(ticket.id))] + asked
 
 
 def _next_work_start(now) -> str:

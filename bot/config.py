@@ -40,6 +40,10 @@ class Policy:
     # to match the callback window; outside it a hand-off waits for the morning.
     operator_desk_start: time = time(9, 0)
     operator_desk_end: time = time(22, 0)
+    # Messages Dana sends unasked (a request's status, an outage over): not at
+    # night. A product decision, the same hours as callbacks.
+    notify_start: time = time(9, 0)
+    notify_end: time = time(22, 0)
     billing_start_day: int = 27  # subscription fee charged 27th … 4th
     billing_end_day: int = 4
     receipt_amount_threshold: int = 10_000  # tenge; exactly 10 000 needs a receipt
@@ -68,6 +72,13 @@ class Limits:
     fallbacks_before_operator: int = 2
     nlu_fallback_threshold: float = 0.45  # keep in sync with config.yml (tested)
     nlu_review_confidence: float = 0.6  # export-misses: answered, but too unsure to go unchecked
+    # Customer satisfaction (actions/csat.py): the rating scale, as the question's
+    # buttons show it (domain/responses/csat.yml, tested), and the lowest rating
+    # that counts as satisfied in python -m bot stats («4–5»).
+    csat_lowest: int = 1
+    csat_highest: int = 5
+    csat_satisfied_from: int = 4
+    stats_days: int = 7  # python -m bot stats without --since: this many days back
     # A PostgreSQL or Redis restart takes a few seconds: a turn waits this long
     # for them before the customer is told to write again.
     database_retry_seconds: float = 20.0
@@ -99,6 +110,14 @@ class Limits:
     # Sender/conversation ids from every channel and the HTTP API: the back
     # office keeps them in String(128) columns (Rasa's tracker store in 255).
     max_conversation_id_chars: int = 128
+    # Live hand-off (bot/server/operator_desk.py): a hand-off no operator has
+    # taken after this long gets one «no operator yet» message and Dana takes
+    # the conversation back; the desk looks for such hand-offs this often.
+    handoff_wait_seconds: float = 180.0
+    handoff_check_seconds: float = 5.0
+    # Meta delivers a business's message only within 24 h of the customer's last one.
+    meta_reply_window_hours: int = 24
+    transcript_messages: int = 100  # the latest messages of a conversation an operator sees
 
 
 @dataclass(frozen=True)

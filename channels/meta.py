@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 import aiohttp
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 from bot.config import LIMITS
 from bot.office.receipts import ReceiptRejected, keep_receipt
 from bot.server.nlg import text_outside_a_turn
+from bot.server.operator_desk import Undeliverable
 from bot.text.language.reply import UNDECIDED
 from channels.base import GuardedInput
 from channels.meta_graph import DEFAULT_GRAPH_URL, GraphClient, TooBig, messenger_bodies, tag, whatsapp_bodies
@@ -205,10 +206,45 @@ class Collector(CollectingOutputChannel):
         await self._persist_message(self._message(recipient_id, text=text))
 
 
-class MetaInput(GuardedInput):
+async def send_all(graph: GraphClient, platform: Text, user: Text, messages: List[Dict[Text, Any]]) -> bool:
+    """True if every part was accepted by the Graph API."""
+    for message in messages:
+        if platform == "whatsapp":
+            bodies = whatsapp_bodies(user, message)
+        else:
+            bodies = messenger_bodies(platform, user, message)
+        for body in bodies:
+            if not await graph.send(platform, user, body):
+                return False  # later parts would make no sense without this one
+    return True
+
+
+class MetaOutput(OutputChannel):
+    """A message outside a turn (an operator's), to the conversation
+    «<platform>:<user>»; within Meta's 24-hour window (the desk checks it)."""
+
     @classmethod
     def name(cls) -> Text:
         return "meta"
+
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        platform, _, user = recipient_id.partition(":")
+        if not await send_all(self.graph, platform, user, [message]):
+            raise Undeliverable("refused_by_platform")
+
+
+class MetaInput(GuardedInput):
+    input_channels = ("messenger", "instagram", "whatsapp")
+
+    @classmethod
+    def name(cls) -> Text:
+        return "meta"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return MetaOutput(self.graph)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MetaInput":
@@ -304,14 +340,7 @@ class MetaInput(GuardedInput):
                 logger.debug("traceback", exc_info=True)
 
     async def _reply(self, incoming: Incoming, messages: List[Dict[Text, Any]]) -> None:
-        for message in messages:
-            if incoming.platform == "whatsapp":
-                bodies = whatsapp_bodies(incoming.user, message)
-            else:
-                bodies = messenger_bodies(incoming.platform, incoming.user, message)
-            for body in bodies:
-                if not await self.graph.send(incoming.platform, incoming.user, body):
-                    return  # later parts would make no sense without this one
+        await send_all(self.graph, incoming.platform, incoming.user, messages)
 
     async def _receipt(self, incoming: Incoming) -> Optional[Dict[Text, Any]]:
         """Download, check and store the file; None when it could not be fetched

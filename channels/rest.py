@@ -18,6 +18,11 @@ request it got no answer to. If the conversation already holds a message with
 that id, the answer stored after it is returned and nothing is processed again;
 if not, the dead server never finished it (a turn's events are saved together
 at its end) and it is processed now.
+
+Messages said outside a turn (an operator's reply, Dana's «no operator yet»)
+stay in the conversation: ``GET /webhooks/rest/messages?sender=<id>&after=<unix
+time>`` returns what was said to the sender after that moment, oldest first,
+each with its ``timestamp`` and who said it (``from``: dana or operator).
 """
 
 from __future__ import annotations
@@ -26,15 +31,17 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple, Union
 
 from rasa.core.channels import rest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.config import LIMITS
+from bot.server.operator_desk import operator_of
 from bot.server.tracker_store import stored_replies
 from channels.base import GuardedInput
 
@@ -89,7 +96,36 @@ def _as_sent(sender: Text, bot_event: Dict[Text, Any]) -> Dict[Text, Any]:
     return sent
 
 
+class KeptOutput(OutputChannel):
+    """Outside a turn the REST client is not listening: what is said is only
+    kept in the conversation (the desk and Rasa store it), for ``/messages``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        pass
+
+
+def said_after(events: Any, after: float) -> List[Dict[Text, Any]]:
+    """The bot messages of ``events`` later than ``after``, as /messages returns them."""
+    said = []
+    for event in events:
+        if isinstance(event, BotUttered) and (event.timestamp or 0) > after:
+            who = "operator" if operator_of(event) else "dana"
+            message: Dict[Text, Any] = {"timestamp": event.timestamp, "from": who}
+            if event.text:
+                message["text"] = event.text
+            message.update({key: value for key, value in (event.data or {}).items() if value})
+            said.append(message)
+    return said
+
+
 class RestInput(GuardedInput, rest.RestInput):
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return KeptOutput()
+
     def routes(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         hook = Blueprint("custom_webhook_RestInput", __name__)
 
@@ -126,5 +162,17 @@ class RestInput(GuardedInput, rest.RestInput):
             except Exception as error:  # bot/server/message_guard.py answers failures; this is its safety net
                 logger.error("rest: message failed: %s", type(error).__name__)
             return response.json(collector.messages)
+
+        @hook.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender") or ""
+            try:
+                after = float(request.args.get("after") or 0)
+            except ValueError:
+                after = -1.0
+            if not sender or len(sender) > MAX_SENDER or after < 0:
+                return response.json({"error": "expected ?sender=<id>&after=<unix time, optional>"}, status=400)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            return response.json({"messages": said_after(tracker.events if tracker else [], after)})
 
         return hook

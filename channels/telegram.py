@@ -81,35 +81,39 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, bot: Bot, chat_id: Text) -> None:
+    def __init__(self, bot: Bot, chat_id: Optional[Text] = None) -> None:
+        # Without a chat (a message outside a turn): the chat of the conversation id.
         self.bot, self.chat_id = bot, chat_id
 
-    async def _send(self, text: Text, markup: Optional[InlineKeyboardMarkup] = None) -> None:
+    def _chat(self, recipient_id: Text) -> Text:
+        return self.chat_id or recipient_id.removeprefix(f"{CHANNEL}:")
+
+    async def _send(self, recipient_id: Text, text: Text, markup: Optional[InlineKeyboardMarkup] = None) -> None:
         chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH) or [""]
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             await self.bot.send_message(
-                self.chat_id,
+                self._chat(recipient_id),
                 html.escape(chunk, quote=False),
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if last else None,
             )
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(text)
+        await self._send(recipient_id, text)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        await self._send(text, keyboard(buttons))
+        await self._send(recipient_id, text, keyboard(buttons))
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        await self._send(text, keyboard(quick_replies))
+        await self._send(recipient_id, text, keyboard(quick_replies))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self.bot.send_photo(self.chat_id, image)
+        await self.bot.send_photo(self._chat(recipient_id), image)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         # {"handoff": {...}} is for the contact centre (delivered by the action
@@ -164,6 +168,9 @@ class TelegramInput(GuardedInput):
         self.bot = make_bot(token, api_url) if token else None
         self.recent = RecentIds()
         self._ready: Optional[asyncio.Task] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return TelegramOutput(self.bot) if self.bot else None
 
     def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)

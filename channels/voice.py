@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
 from bot.log_privacy import mask  # noqa: F401 — one masking module for every log line
+from bot.office import handoff as handoffs
 from bot.server.nlg import text_outside_a_turn
 from bot.text.language.reply import UNDECIDED, reply_language, start_text
 from channels.base import GuardedInput
@@ -178,6 +179,11 @@ class VoiceGatewayInput(GuardedInput):
     async def handle(self, call: Dict[str, Any], on_new_message) -> Dict[str, Any]:
         call_id, language = call["call_id"], call["language"]
         if call["event"] == "end":
+            # A caller who hung up (after a transfer, too) is no one's to answer.
+            try:
+                await asyncio.to_thread(handoffs.close_conversation, f"{CHANNEL}:{call_id}", "ivr")
+            except Exception as error:  # the call is over either way
+                logger.warning("hand-offs of call %s not closed: %s", call_id, type(error).__name__)
             return {"call_id": call_id, "action": "hangup", "messages": []}
         metadata: Dict[str, Any] = {"call_id": call_id, "ivr_language": language}
         if call["event"] == "start":

@@ -19,6 +19,21 @@ recorded while it is answered, and a session that asks for itself again gets
 its abandoned messages answered — from the conversation if the dead server had
 processed them, else processed now. Only on the cluster (Redis).
 
+A message lost on the way (in flight on a dying server's connection) only the
+widget still has. So the page (web/static/index.html) gives each message a
+``message_id`` and sends it with a Socket.IO acknowledgement, which comes once
+the message is answered, and sends a message never acknowledged again, same
+id, after reconnecting. An id is answered once: one the conversation holds gets
+its stored answer again (the first may have been lost with the connection), one
+being answered — on this server, or on the cluster by any — gets its ack after
+that answer (answered here: with what of it went out before the widget's new
+connection joined the session).
+
+An operator's message (docs/operator-api.md) reaches an open widget through
+``get_output_channel``: on the cluster the Socket.IO server uses python-socketio's
+Redis client manager, so whichever server the operator's call lands on reaches
+the session on the other; a turn's own answers still go straight to the socket.
+
 Why not the built-in ``socketio:`` channel as is: with ``session_persistence``
 Rasa 3.6 calls ``AsyncServer.enter_room`` without ``await`` (RasaHQ/rasa#13027,
 never fixed in 3.6). python-socketio ≥ 5.10 made it a coroutine, so the browser
@@ -34,9 +49,10 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+import socketio
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -44,6 +60,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import LIMITS
 from bot.server import pending as pending_messages
+from bot.server.rate_limit import shared_redis_url
 from bot.server.tracker_store import stored_replies
 from channels.base import GuardedInput
 
@@ -62,6 +79,7 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
 }
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # nosniff: a browser must not run a file as something other than its type.
 _HEADERS = {"X-Content-Type-Options": "nosniff"}
 
@@ -89,7 +107,19 @@ class WidgetOutput(SocketIOOutput):
     custom payload's keys to ``AsyncServer.emit`` as arguments, so Dana's hand-off
     signal (``{"handoff": …}``, actions/handoff.py) raised TypeError and the
     customer heard «write again» instead of «an operator will answer». Sent as
-    ``{"custom": …}`` in a ``bot_uttered`` event, as the REST channel returns it."""
+    ``{"custom": …}`` in a ``bot_uttered`` event, as the REST channel returns it.
+
+    In a turn the customer's socket is on this server: answers go straight to it.
+    Outside a turn (an operator's message, ``local=False``) the socket may be on
+    any server of the cluster: the message goes through the Socket.IO manager,
+    which on the cluster is Redis's (``WidgetSocketIO.routes``)."""
+
+    def __init__(self, sio: Any, bot_message_evt: Text, local: bool = True) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.local = local
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=self.local)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
@@ -99,11 +129,24 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
     """Rasa's ``socketio`` channel (same name, path and settings) whose
     ``session_request`` joins the session's room properly."""
 
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Reaches a widget session outside a turn (None before the server runs)."""
+        return WidgetOutput(self.sio, self.bot_message_evt, local=False) if self.sio else None
+
     def routes(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socket_blueprint = SocketIOInput.blueprint(self, on_new_message)
         sio = socket_blueprint.ctx.sio
+        redis_url = shared_redis_url()
+        if redis_url:
+            # Rasa makes its AsyncServer without a client manager; before any
+            # connection it takes Redis's, so a server can reach a session the
+            # other server holds (an operator's message), as python-socketio
+            # documents for several servers.
+            sio.manager = socketio.AsyncRedisManager(redis_url, channel="dana-widget")
+            sio.manager.set_server(sio)
         pending = pending_messages.from_environment() if self.session_persistence else None
         self._tasks: Set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+        self._answering: Set[Tuple[Text, Text]] = set()  # (session, message id) being answered here
         server: Dict[str, Any] = {}  # the Sanic app, for the tracker store
 
         @socket_blueprint.listener("before_server_start")
@@ -120,18 +163,21 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
             session_id: Text = given if isinstance(given, str) and _valid_session_id(given) else uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+                # From now on this connection gets the session's answers (_missed_answer).
+                await sio.save_session(sid, {"joined_at": time.time()}, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace, ignore_queue=True)
             if pending is not None:  # a reconnect after this session's server died?
                 self._background(self._answer_abandoned(sio, session_id, pending, on_new_message, server))
 
         # Rasa's handler takes any JSON: a number as the message or as the
         # session id, or customData that is not an object, fails inside the
         # handler. Checked here; a malformed event is answered with an error event.
+        # python-socketio acknowledges the event when this returns: once answered.
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None) -> None:  # no payload: no data
             problem = _message_problem(data, self.session_persistence, self.metadata_key)
             if problem:
-                await sio.emit("error", {"error": problem}, room=sid, namespace=self.namespace)
+                await sio.emit("error", {"error": problem}, room=sid, namespace=self.namespace, ignore_queue=True)
                 return
             assert data is not None  # _message_problem rejects anything but a dict
             metadata = data.get(self.metadata_key)
@@ -144,24 +190,22 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
                 sender_id,
                 input_channel=self.name(),
                 metadata=metadata or None,
+                message_id=data.get("message_id"),  # None: Rasa makes one
             )
-            if pending is None:
-                await on_new_message(message)
+            # A widget sends a message again, same id, when it reconnected before its ack.
+            maybe_answered = data.get("message_id") is not None
+            key = (sender_id, message.message_id)
+            if maybe_answered and await self._being_answered(pending, key):
+                here = key in self._answering
+                await self._until_answered(pending, key)
+                if here:
+                    await self._missed_answer(sio, sid, message, server)
                 return
-            record = {
-                "message": message.text,
-                "metadata": metadata,
-                "message_id": message.message_id,
-                "taken_at": time.time(),
-            }
+            self._answering.add(key)
             try:
-                await pending.take(sender_id, record)
-            except Exception as error:  # Redis down: answered all the same, just not handed over
-                logger.warning("widget message not recorded (%s)", type(error).__name__)
-                await on_new_message(message)
-                return
-            async with pending.kept(sender_id, record):
-                await on_new_message(message)
+                await self._answer(message, metadata, pending, on_new_message, server, maybe_answered)
+            finally:
+                self._answering.discard(key)
 
         return socket_blueprint
 
@@ -169,6 +213,85 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _answer(
+        self,
+        message: UserMessage,
+        metadata: Any,
+        pending: Optional[pending_messages.PendingMessages],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        server: Dict[str, Any],
+        maybe_answered: bool,
+    ) -> None:
+        """Answer the message, recorded as pending meanwhile (on the cluster)."""
+        if pending is None:
+            await self._answer_once(message, on_new_message, server, maybe_answered)
+            return
+        session_id = message.sender_id
+        record = {
+            "message": message.text,
+            "metadata": metadata,
+            "message_id": message.message_id,
+            "taken_at": time.time(),
+        }
+        try:
+            taken = await pending.take(session_id, record)
+        except Exception as error:  # Redis down: answered all the same, just not handed over
+            logger.warning("widget message not recorded (%s)", type(error).__name__)
+            await self._answer_once(message, on_new_message, server, maybe_answered)
+            return
+        if not taken:  # sent again and taken by another server a moment ago (a rare race): it answers
+            return
+        async with pending.kept(session_id, record):
+            await self._answer_once(message, on_new_message, server, maybe_answered)
+
+    async def _answer_once(
+        self,
+        message: UserMessage,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        server: Dict[str, Any],
+        maybe_answered: bool,
+    ) -> None:
+        """Process the message, unless the conversation holds it already (only
+        looked up if ``maybe_answered``) — then its stored answer again, not a
+        second turn: the first answer may have been lost with the connection."""
+        stored = await _stored_replies(server, message) if maybe_answered else None
+        if stored is None:
+            await on_new_message(message)
+            return
+        await _send_again(message, stored)
+
+    async def _missed_answer(self, sio: Any, sid: Text, message: UserMessage, server: Dict[str, Any]) -> None:
+        """The part of an answer this server sent while the message's widget was
+        reconnecting, sent again: it went to the session's room before this
+        connection (which sent the message again) had joined it."""
+        joined_at = (await sio.get_session(sid, namespace=self.namespace)).get("joined_at")
+        stored = await _stored_replies(server, message) if joined_at else None
+        await _send_again(message, [event for event in stored or [] if event.get("timestamp", 0) < joined_at])
+
+    async def _being_answered(
+        self, pending: Optional[pending_messages.PendingMessages], key: Tuple[Text, Text]
+    ) -> bool:
+        """Whether the message (session, id) is being answered: here, or on the
+        cluster by any server (or is left by a dead one, about to be claimed)."""
+        if key in self._answering:
+            return True
+        try:
+            return pending is not None and await pending.holds(*key)
+        except Exception as error:  # Redis down: not known to be
+            logger.warning("pending widget message not checked (%s)", type(error).__name__)
+            return False
+
+    async def _until_answered(
+        self, pending: Optional[pending_messages.PendingMessages], key: Tuple[Text, Text]
+    ) -> None:
+        """Wait while another handler answers the message, so that this one's ack
+        follows the answer. Bounded: a dead server's message is claimed within a
+        lease and two beats (``_answer_abandoned``); one still held after that has
+        a live server answering it."""
+        deadline = time.monotonic() + LIMITS.lock_ticket_seconds + 2 * LIMITS.lock_heartbeat_seconds
+        while time.monotonic() < deadline and await self._being_answered(pending, key):
+            await asyncio.sleep(LIMITS.lock_heartbeat_seconds)
 
     async def _answer_abandoned(
         self,
@@ -196,24 +319,28 @@ class WidgetSocketIO(GuardedInput, SocketIOInput):
         output = WidgetOutput(sio, self.bot_message_evt)
         for record in claimed:
             logger.warning("answering a widget message its server left unanswered")
-            async with pending.kept(session_id, record):
-                agent = server["app"].ctx.agent if "app" in server else None
-                stored = await stored_replies(agent.tracker_store, session_id, record["message_id"]) if agent else None
-                if stored is not None:  # processed before its server died: its answer, not a second turn
-                    for event in stored:
-                        said = {"text": event.get("text"), **(event.get("data") or {})}
-                        await output.send_response(session_id, {k: v for k, v in said.items() if v})
-                    continue
-                await on_new_message(
-                    UserMessage(
-                        record["message"],
-                        output,
-                        session_id,
-                        input_channel=self.name(),
-                        metadata=record.get("metadata") or None,
-                        message_id=record["message_id"],
-                    )
-                )
+            message = UserMessage(
+                record["message"],
+                output,
+                session_id,
+                input_channel=self.name(),
+                metadata=record.get("metadata") or None,
+                message_id=record["message_id"],
+            )
+            async with pending.kept(session_id, record):  # its stored answer if its server had processed it
+                await self._answer_once(message, on_new_message, server, maybe_answered=True)
+
+
+async def _stored_replies(server: Dict[str, Any], message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+    """The stored bot events answering ``message`` (its id), None if not stored."""
+    agent = server["app"].ctx.agent if "app" in server else None
+    return await stored_replies(agent.tracker_store, message.sender_id, message.message_id) if agent else None
+
+
+async def _send_again(message: UserMessage, bot_events: List[Dict[Text, Any]]) -> None:
+    for event in bot_events:
+        said = {"text": event.get("text"), **(event.get("data") or {})}
+        await message.output_channel.send_response(message.sender_id, {k: v for k, v in said.items() if v})
 
 
 def _valid_session_id(value: Any) -> bool:
@@ -236,6 +363,9 @@ def _message_problem(data: Any, session_persistence: bool, metadata_key: Text) -
             return f'"{metadata_key}" must be a JSON object'
     if metadata is not None and not isinstance(metadata, dict):
         return f'"{metadata_key}" must be a JSON object'
+    message_id = data.get("message_id")
+    if message_id is not None and not (isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)):
+        return '"message_id" must be 1–64 letters, digits, _ or -'
     return None
 
 

@@ -26,6 +26,19 @@ export DANA_PUBLIC_URL="${DANA_PUBLIC_URL:-}"
 # Contact-centre webhook told of every hand-off (empty: CLI queue only).
 export DANA_HANDOFF_WEBHOOK_URL="${DANA_HANDOFF_WEBHOOK_URL:-}"
 export DANA_HANDOFF_WEBHOOK_SECRET="${DANA_HANDOFF_WEBHOOK_SECRET:-}"
+# The receiver may see the transcript unmasked (1), or only with personal data masked.
+export DANA_HANDOFF_WEBHOOK_TRUSTED="${DANA_HANDOFF_WEBHOOK_TRUSTED:-}"
+# Operator API for live hand-offs (docs/operator-api.md); empty: 503 (or signed calls only).
+export DANA_OPERATOR_API_TOKEN="${DANA_OPERATOR_API_TOKEN:-}"
+# Chatwoot adapter (channels/chatwoot.py): the account's URL, ids, an agent's access token
+# and the token (or webhook secret) Chatwoot's events carry; empty: 503.
+export CHATWOOT_URL="${CHATWOOT_URL:-}"
+export CHATWOOT_ACCOUNT_ID="${CHATWOOT_ACCOUNT_ID:-}"
+export CHATWOOT_INBOX_ID="${CHATWOOT_INBOX_ID:-}"
+export CHATWOOT_API_TOKEN="${CHATWOOT_API_TOKEN:-}"
+export CHATWOOT_WEBHOOK_TOKEN="${CHATWOOT_WEBHOOK_TOKEN:-}"
+# Where the adapter finds the operator API; empty: this server (127.0.0.1:$RASA_PORT).
+export DANA_OPERATOR_API_URL="${DANA_OPERATOR_API_URL:-}"
 # Per-sender message limit, messages/seconds ("off" disables it; bot/server/rate_limit.py).
 export DANA_RATE_LIMIT="${DANA_RATE_LIMIT:-20/60}"
 # Messages a Rasa worker processes at once, the rest wait in order (bot/server/admission.py);

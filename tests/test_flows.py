@@ -43,6 +43,7 @@ HAS = {
     "consent": ALL - {"action_tests"},
     "info": ALL - {"actions", "office", "action_tests"},
     "handoff": ALL,
+    "csat": ALL,
     "general": ALL - {"office"},
 }
 # Files under no topic: what every flow shares.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
 import re
 import sys
@@ -13,19 +14,17 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import ASTANA, settings
-from bot.office import models
+from bot.office import models, notices
 from bot.office.db import init_db, new_session
 
-# table name → (model, the statuses staff may set)
+# table name → model (the requests' statuses: notices.REQUEST_STATUSES)
 LISTINGS = {
-    "tickets": (models.TechnicianTicket, ("open", "scheduled", "resolved", "cancelled")),
-    "refunds": (models.RefundRequest, ("open", "approved", "rejected", "done")),
-    "investigations": (models.PaymentInvestigation, ("open", "answered", "closed")),
-    "callbacks": (models.CallbackRequest, ("open", "called", "failed")),
-    "handoffs": (models.Handoff, ("open", "taken", "closed")),
-    "outages": (models.Outage, ()),
-    "subscribers": (models.Subscriber, ()),
-    "consents": (models.Consent, ()),
+    **{kind: model for kind, (model, _) in notices.REQUEST_STATUSES.items()},
+    "handoffs": models.Handoff,  # claimed and closed through the operator API (the conversation resumes)
+    "outages": models.Outage,
+    "subscribers": models.Subscriber,
+    "consents": models.Consent,
+    "ratings": models.CsatAnswer,  # answers to the rating question (python -m bot stats sums them up)
 }
 
 
@@ -92,7 +91,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_list(args) -> int:
-    model, _ = LISTINGS[args.table]
+    model = LISTINGS[args.table]
     query = select(model)
     if args.status and hasattr(model, "status"):
         query = query.where(model.status == args.status)
@@ -105,17 +104,15 @@ def cmd_list(args) -> int:
 
 
 def cmd_set_status(args) -> int:
-    model, allowed = LISTINGS[args.table]
-    if args.status not in allowed:
-        print(f"status must be one of {', '.join(allowed)}", file=sys.stderr)
-        return 2
-    with new_session() as session, session.begin():
-        row = session.get(model, args.id)
-        if row is None:
+    try:
+        told = notices.set_request_status(args.table, args.id, args.status, f"cli:{getpass.getuser()}")
+    except notices.StatusRefused as refused:
+        if refused.reason == "not_found":
             print(f"no {args.table} #{args.id}", file=sys.stderr)
             return 1
-        row.status = args.status
-    print(f"{args.table} #{args.id}: {args.status}")
+        print(f"status must be one of {', '.join(notices.REQUEST_STATUSES[args.table][1])}", file=sys.stderr)
+        return 2
+    print(f"{args.table} #{args.id}: {args.status}" + ("; the customer will be told" if told else ""))
     return 0
 
 
@@ -188,8 +185,8 @@ def cmd_clear_outage(args) -> int:
         if outage is None:
             print(f"no outage #{args.id}", file=sys.stderr)
             return 1
-        outage.cleared_at = datetime.now(ASTANA)
-    print(f"outage #{args.id} cleared")
+        told = notices.outage_cleared(session, outage, datetime.now(ASTANA))
+    print(f"outage #{args.id} cleared; {told} customer(s) told about it will hear it is over")
     return 0
 
 
@@ -306,6 +303,29 @@ def cmd_export_misses(args) -> int:
     return 0
 
 
+def _day(text: str):
+    """--since / --until: a day, YYYY-MM-DD (Astana)."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day YYYY-MM-DD: {text!r}") from None
+
+
+def cmd_stats(args) -> int:
+    from bot.office.stats import DIMENSIONS, as_table, report
+
+    if args.since and args.until and args.since > args.until:
+        print("--since is after --until", file=sys.stderr)
+        return 2
+    figures = report(args.since, args.until, by=args.by or DIMENSIONS)
+    if args.json:
+        json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(as_table(figures))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -321,8 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("set-status", help="update a ticket, refund, investigation, callback or hand-off")
-    p.add_argument("table", choices=[t for t, (_, s) in LISTINGS.items() if s])
+    p = sub.add_parser(
+        "set-status", help="update a ticket, refund, investigation or callback (the customer is told of some)"
+    )
+    p.add_argument("table", choices=list(notices.REQUEST_STATUSES))
     p.add_argument("id", type=int)
     p.add_argument("status")
     p.set_defaults(func=cmd_set_status)
@@ -399,6 +421,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N", help="at most N examples, the most frequent")
     p.add_argument("--out", metavar="FILE", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export_misses)
+
+    p = sub.add_parser(
+        "stats",
+        help="CSAT, containment, hand-off and fallback rates per day, channel and language",
+        description="Conversations (sessions with a customer message) from the tracker store and the "
+        "answers to the rating question, per day (Astana), channel and language: how many, the share "
+        "contained (no hand-off) and handed off, the share of customer messages answered by the "
+        "fallback, and CSAT (answers, mean, share of 4–5). Definitions: bot/office/stats.py.",
+    )
+    p.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="first day (default: 7 days before --until)")
+    p.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="last day, included (default: today)")
+    p.add_argument(
+        "--by",
+        choices=["day", "channel", "language"],
+        action="append",
+        help="group by this (repeat for several; default: all three)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
     return parser
 
 

@@ -79,7 +79,14 @@ class Visit:
 
 
 def file_visit(
-    *, login: str, problem: str, contact_phone: str | None, channel: str, language: str, now: datetime
+    *,
+    login: str,
+    problem: str,
+    contact_phone: str | None,
+    channel: str,
+    language: str,
+    now: datetime,
+    conversation_id: str | None = None,
 ) -> Visit:
     """Diagnose, then file the ticket, in one transaction: the ticket is decided
     on the line as it was read. Lives here because this module imports technician."""
@@ -95,5 +102,6 @@ def file_visit(
             channel=channel,
             language=language,
             now=now,
+            conversation_id=conversation_id,
         )
         return Visit(found, ticket, created)

@@ -7,10 +7,17 @@ could not be delivered stays undelivered in the database: the admin CLI lists
 it (``python -m bot list handoffs``) and ``python -m bot deliver-handoffs``
 sends it again.
 
-Request: POST DANA_HANDOFF_WEBHOOK_URL, JSON body (the hand-off context),
+Request: POST DANA_HANDOFF_WEBHOOK_URL, JSON body (``event: handoff`` and the
+hand-off context),
+with the conversation so far (``transcript``; its texts masked as logs are
+unless DANA_HANDOFF_WEBHOOK_TRUSTED=1 says the receiver may see personal data),
 headers ``X-Dana-Signature: sha256=<HMAC-SHA256 of the body with
 DANA_HANDOFF_WEBHOOK_SECRET>`` and ``X-Dana-Delivery: handoff-<id>`` (the same
 on every retry, so the receiver can drop duplicates).
+
+While the conversation is handed over, the Rasa server posts each customer
+message the same way (``event: customer_message``, bot/server/handoff_relay.py),
+so a platform like Chatwoot shows it to the operator at once.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ import hmac
 import json
 import logging
 import os
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import aiohttp
 from sqlalchemy import select
 
+from bot.log_privacy import mask_text
 from bot.office.db import new_session
 from bot.office.models import Handoff, utcnow
 
@@ -44,16 +52,13 @@ def signature(body: bytes, secret: Optional[str] = None) -> str:
     return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-async def deliver(handoff_id: int, payload: Dict[str, Any], delays: Optional[tuple] = None) -> bool:
-    """POST one hand-off; retry on connection errors and 5xx, never on 4xx."""
-    url = webhook_url()
-    if not url:
-        return False
-    body = json.dumps({"handoff_id": handoff_id, **payload}, ensure_ascii=False).encode()
+async def _post(body: bytes, delivery: str, delays: Optional[tuple], what: str) -> Tuple[int, bool]:
+    """(attempts, delivered): POST a signed body; retry on connection errors and
+    5xx, never on 4xx."""
     headers = {
         "Content-Type": "application/json",
         "X-Dana-Signature": signature(body),
-        "X-Dana-Delivery": f"handoff-{handoff_id}",
+        "X-Dana-Delivery": delivery,
     }
     attempts, delivered = 0, False
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
@@ -61,17 +66,55 @@ async def deliver(handoff_id: int, payload: Dict[str, Any], delays: Optional[tup
             await asyncio.sleep(delay)
             attempts += 1
             try:
-                async with session.post(url, data=body, headers=headers) as answer:
+                async with session.post(webhook_url(), data=body, headers=headers) as answer:
                     if answer.status < 300:
                         delivered = True
                         break
                     if answer.status < 500:
-                        logger.error("hand-off %s refused by the contact centre: HTTP %s", handoff_id, answer.status)
+                        logger.error("%s refused by the contact centre: HTTP %s", what, answer.status)
                         break
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("hand-off %s delivery attempt %s failed: %s", handoff_id, attempts, type(error).__name__)
+                logger.warning("%s delivery attempt %s failed: %s", what, attempts, type(error).__name__)
+    return attempts, delivered
+
+
+async def deliver(handoff_id: int, payload: Dict[str, Any], delays: Optional[tuple] = None) -> bool:
+    """POST one hand-off (``event: handoff``) and record the attempts."""
+    if not webhook_url():
+        return False
+    payload = {**payload, "transcript": [_as_sent(said) for said in payload.get("transcript") or []]}
+    body = json.dumps({"event": "handoff", "handoff_id": handoff_id, **payload}, ensure_ascii=False).encode()
+    attempts, delivered = await _post(body, f"handoff-{handoff_id}", delays, f"hand-off {handoff_id}")
     _record_attempts(handoff_id, attempts, delivered)
     return delivered
+
+
+async def relay_customer_message(
+    handoff_id: int, conversation_id: str, text: str, timestamp: float, delays: Optional[tuple] = None
+) -> bool:
+    """A customer's message in a handed-over conversation (``event:
+    customer_message``), so a contact-centre platform shows it to its operator."""
+    if not webhook_url():
+        return False
+    said = _as_sent({"text": text})["text"]
+    body = json.dumps(
+        {
+            "event": "customer_message",
+            "handoff_id": handoff_id,
+            "conversation_id": conversation_id,
+            "text": said,
+            "timestamp": timestamp,
+        },
+        ensure_ascii=False,
+    ).encode()
+    delivery = f"message-{handoff_id}-{timestamp:.6f}"
+    return (await _post(body, delivery, delays, f"message of hand-off {handoff_id}"))[1]
+
+
+def _as_sent(said: Dict[str, Any]) -> Dict[str, Any]:
+    if os.environ.get("DANA_HANDOFF_WEBHOOK_TRUSTED", "").lower() in ("1", "true", "yes"):
+        return said
+    return {**said, "text": mask_text(said.get("text") or "")}
 
 
 def _record_attempts(handoff_id: int, attempts: int, delivered: bool) -> None:

@@ -11,11 +11,15 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeMeta, registry
 
@@ -89,6 +93,7 @@ class TechnicianTicket(Base):
     problem = Column(String(64), nullable=False)
     status = Column(String(16), nullable=False, default="open")  # open|scheduled|resolved|cancelled
     contact_phone = Column(String(16))
+    conversation_id = Column(String(128))  # where the customer is told of a status change
     channel = Column(String(32), nullable=False, default="rest")
     language = Column(String(2), nullable=False, default="kk")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
@@ -114,6 +119,23 @@ class Handoff(Base):
     context = Column(Text)  # JSON sent to the contact centre (bot/office/handoff_delivery.py)
     delivered_at = Column(AwareDateTime)
     delivery_attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    # Live hand-off (bot/office/handoff.py): status open → resolved; taken by an operator.
+    operator = Column(String(64))
+    claimed_at = Column(AwareDateTime)
+    closed_at = Column(AwareDateTime)
+    no_operator_told_at = Column(AwareDateTime)  # «no operator yet» said once
+
+
+class StaffAction(Base):
+    """Who on the staff did what to which conversation or record, and when."""
+
+    __tablename__ = "staff_actions"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(AwareDateTime, nullable=False, default=utcnow, index=True)
+    staff = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)  # claim, reply, close, view …
+    target = Column(String(160), nullable=False)  # e.g. handoff:12
 
 
 class Consent(Base):
@@ -206,3 +228,63 @@ class Receipt(Base):
     size = Column(Integer, nullable=False)
     sha256 = Column(String(64), nullable=False)
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class CsatAnswer(Base):
+    """A customer's answer to the satisfaction question (bot/office/csat.py)."""
+
+    __tablename__ = "csat_answers"
+
+    id = Column(Integer, primary_key=True)
+    # None once the retention period is over: the rating stays for the statistics.
+    conversation_id = Column(String(128), index=True)
+    rating = Column(Integer, nullable=False)  # LIMITS.csat_lowest … csat_highest
+    flow = Column(String(32))  # technician, refund, payment_check, callback, handoff
+    channel = Column(String(32), nullable=False)
+    language = Column(String(2), nullable=False)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow, index=True)
+
+
+class OutageNotice(Base):
+    """A customer Dana told about an outage: told again when it is cleared."""
+
+    __tablename__ = "outage_notices"
+    __table_args__ = (UniqueConstraint("outage_id", "conversation_id"),)
+
+    id = Column(Integer, primary_key=True)
+    outage_id = Column(Integer, ForeignKey("outages.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False)
+    told_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class Notification(Base):
+    """A message to a customer outside their conversation's turns (bot/office/notices.py):
+    one per change and conversation, sent by a Rasa server in the day window."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("conversation_id", "change"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    change = Column(String(64), nullable=False)  # e.g. ticket:12:resolved, outage:3:cleared
+    response = Column(String(64), nullable=False)  # utter_notify_…
+    slots = Column(Text, nullable=False, default="{}")  # JSON: what the response names ({ticket_id} …)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    sent_at = Column(AwareDateTime, index=True)
+    outcome = Column(String(32))  # sent | undeliverable: <why>
+
+
+# Rasa's tracker store table (SQLTrackerStore.SQLEvent) in the same database, as
+# the back office reads it (python -m bot stats, export-misses): only these
+# columns; its own MetaData, so init_db never creates or alters it.
+RASA_EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from bot.config import ASTANA, LIMITS
 from bot.office.db import get_engine
+from bot.office.models import RASA_EVENTS
 
 FALLBACK_INTENT = "nlu_fallback"
 # Entity → the value that replaces what the customer wrote.
@@ -46,18 +47,6 @@ _LONG_DIGITS = re.compile(r"\d{5,}")
 _DIGIT_GROUPS = re.compile(r"\+?\d[\d\s\-()]*\d")
 _EMAIL_LIKE = re.compile(r"[^\s@()\[\]]+@[^\s@()\[\]]+\.[^\s@()\[\]]+")
 _SPACES = re.compile(r"\s+")
-
-# Only the columns read here; the table is Rasa's (SQLTrackerStore.SQLEvent).
-_events = sa.Table(
-    "events",
-    sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255)),
-    sa.Column("type_name", sa.String(255)),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
 
 
 @dataclass
@@ -195,13 +184,13 @@ def _user_events(since: datetime, until: datetime, url: Optional[str]) -> Iterat
     if not sa.inspect(engine).has_table("events"):
         return  # no conversation stored yet
     query = (
-        sa.select(_events.c.data)
+        sa.select(RASA_EVENTS.c.data)
         .where(
-            _events.c.type_name == "user",
-            _events.c.timestamp >= since.timestamp(),
-            _events.c.timestamp < until.timestamp(),
+            RASA_EVENTS.c.type_name == "user",
+            RASA_EVENTS.c.timestamp >= since.timestamp(),
+            RASA_EVENTS.c.timestamp < until.timestamp(),
         )
-        .order_by(_events.c.id)
+        .order_by(RASA_EVENTS.c.id)
         .execution_options(yield_per=500)
     )
     with engine.connect() as connection:

@@ -6,6 +6,7 @@
   investigations and tickets are financial/operational records: they keep
   their ids, amounts, dates and statuses, and lose the name, phone, e-mail and
   receipt. Hand-offs keep their reason and lose the conversation summary.
+  Ratings (csat_answers) stay for the statistics without their conversation id.
   Anything still open is left alone — someone is working on it.
 * ``export_subscriber(login)``: everything held about one subscriber, for a
   data-access request: the subscriber row, their requests, and the
@@ -14,7 +15,7 @@
   *wrong* login (someone else paid to them by mistake) is listed without the
   payer's name, phone, e-mail or conversation: that is the payer's data.
 * ``erase_subscriber(login)``: the same conversations, receipts, callbacks
-  and consents deleted, hand-offs anonymised; their requests anonymised as in
+  and consents deleted, hand-offs and ratings anonymised; their requests anonymised as in
   ``purge`` (open ones too: the person asked) — but not refunds where they
   are only the wrong login, whose personal fields are the payer's; the
   subscriber's name, phone and address erased. The row itself stays: the
@@ -32,13 +33,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import delete, inspect, or_, select, text
+from sqlalchemy import delete, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.office.models import (
     CallbackRequest,
     Consent,
+    CsatAnswer,
     Handoff,
+    Notification,
+    OutageNotice,
     PaymentInvestigation,
     Receipt,
     RefundRequest,
@@ -52,7 +56,7 @@ WITHHELD = "[another person's data]"
 PERSONAL_FIELDS: dict[type, dict[str, Any]] = {
     RefundRequest: {"payer_name": ERASED, "contact_phone": ERASED, "email": None, "receipt_path": None},
     PaymentInvestigation: {"contact_phone": ERASED, "receipt_path": None},
-    TechnicianTicket: {"contact_phone": None},
+    TechnicianTicket: {"contact_phone": None, "conversation_id": None},
     Handoff: {"summary": "", "context": None},
 }
 # Not finished yet (bot/office/cli.py LISTINGS): a technician still has to come,
@@ -151,7 +155,18 @@ def purge(session: Session, cutoff: datetime) -> Counter:
     ):
         rows = session.execute(select(model).where(model.created_at < cutoff, model.status.notin_(OPEN))).scalars()
         done[f"{label} anonymised"] = _anonymise(session, rows)
+    done["ratings anonymised"] = _unlink_ratings(session, CsatAnswer.created_at < cutoff)
+    # Who was told what, and when: only the conversation id links them to a person.
+    done["notifications"] = session.execute(delete(Notification).where(Notification.created_at < cutoff)).rowcount
+    done["outage notices"] = session.execute(delete(OutageNotice).where(OutageNotice.told_at < cutoff)).rowcount
     return done
+
+
+def _unlink_ratings(session: Session, which: Any) -> int:
+    """Ratings lose the conversation they were given in; the mark, flow, channel,
+    language and day stay for python -m bot stats."""
+    unlink = update(CsatAnswer).where(which, CsatAnswer.conversation_id.is_not(None)).values(conversation_id=None)
+    return session.execute(unlink).rowcount
 
 
 def _requests_of(session: Session, login: str) -> dict[str, list]:
@@ -270,6 +285,7 @@ def export_subscriber(session: Session, login: str) -> dict | None:
                 ("consents", Consent),
                 ("handoffs", Handoff),
                 ("receipts", Receipt),
+                ("ratings", CsatAnswer),
             )
         },
         "conversations": conversations,
@@ -289,6 +305,9 @@ def erase_subscriber(session: Session, login: str) -> Counter | None:
             session.delete(row)
             done[label] += 1
     done["hand-offs anonymised"] = _anonymise(session, _by_conversation(session, Handoff, senders))
+    done["ratings anonymised"] = _unlink_ratings(session, CsatAnswer.conversation_id.in_(senders)) if senders else 0
+    for told, label in ((Notification, "notifications"), (OutageNotice, "outage notices")):
+        done[label] = len(senders) and session.execute(delete(told).where(told.conversation_id.in_(senders))).rowcount
     for kind, rows in _requests_of(session, login).items():
         done[f"{kind} anonymised"] = _anonymise(
             session, [r for r in rows if kind != "refunds" or not _payer_is_other(r, login)]

@@ -31,6 +31,11 @@ def technicians_working(moment: datetime) -> bool:
     return _within(moment, POLICY.work_start, POLICY.work_end)
 
 
+def may_notify(moment: datetime) -> bool:
+    """Dana tells customers of changes 09:00–22:00 Astana time; later ones wait."""
+    return _within(moment, POLICY.notify_start, POLICY.notify_end)
+
+
 def operators_on_duty(moment: datetime) -> bool:
     """Live chat operators answer 09:00–22:00 Astana time."""
     return _within(moment, POLICY.operator_desk_start, POLICY.operator_desk_end)

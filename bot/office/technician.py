@@ -53,7 +53,15 @@ def open_ticket(login: str) -> TechnicianTicket | None:
 
 
 def file_ticket(
-    session: Session, *, login: str, problem: str, contact_phone: str | None, channel: str, language: str, now: datetime
+    session: Session,
+    *,
+    login: str,
+    problem: str,
+    contact_phone: str | None,
+    channel: str,
+    language: str,
+    now: datetime,
+    conversation_id: str | None = None,
 ) -> tuple[TechnicianTicket, bool]:
     """The login's open ticket if there is one (created=False), else a new one."""
     existing = open_ticket_for(session, login)
@@ -66,6 +74,7 @@ def file_ticket(
         contact_phone=contact_phone,
         channel=channel,
         language=language,
+        conversation_id=conversation_id,
         created_at=now,
         callback_due=due.callback_due,
         visit_due=due.visit_due,

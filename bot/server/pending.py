@@ -12,7 +12,9 @@ widget reconnects — to the other server, the first one being dead — that ser
 finds the message abandoned (not renewed for ``LIMITS.lock_ticket_seconds``),
 claims it and answers it: from the conversation if the dead server had
 processed it (a turn's events are saved together at its end), else by
-processing it now. Never twice: the claim is one Redis transaction.
+processing it now. Never twice: the claim is one Redis transaction. A message
+the widget sends again (same id, no ack before its reconnect) finds its record
+taken and is not processed again: ``take`` only takes an id nobody holds.
 
 Only with Redis (``DANA_LOCK_STORE=redis``, the cluster); one server alone has
 nobody to hand its messages to.
@@ -48,13 +50,15 @@ class PendingMessages:
         lease = time.time() + LIMITS.lock_ticket_seconds
         return json.dumps({**message, "owner": self.owner, "alive_until": lease}, ensure_ascii=False)
 
-    async def take(self, session_id: str, message: Dict[str, Any]) -> None:
-        """``message`` (text, metadata, message_id) is this server's to answer."""
+    async def take(self, session_id: str, message: Dict[str, Any]) -> bool:
+        """``message`` (text, metadata, message_id) is this server's to answer;
+        False if its id is taken already (a widget sent it again: the holder answers)."""
         key = self._key(session_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, message["message_id"], self._record(message))
+            pipe.hsetnx(key, message["message_id"], self._record(message))
             pipe.expire(key, KEPT_SECONDS)
-            await pipe.execute()
+            taken, _ = await pipe.execute()
+        return bool(taken)
 
     async def renew(self, session_id: str, message: Dict[str, Any]) -> None:
         await self.redis.hset(self._key(session_id), message["message_id"], self._record(message))
@@ -85,6 +89,10 @@ class PendingMessages:
                     return sorted(abandoned, key=lambda m: m.get("taken_at", 0))
                 except WatchError:
                     continue
+
+    async def holds(self, session_id: str, message_id: str) -> bool:
+        """Whether that message is taken and not yet answered (by anyone)."""
+        return bool(await self.redis.hexists(self._key(session_id), message_id))
 
     async def waiting(self, session_id: str) -> bool:
         """Whether any message of the session is still unanswered (by anyone)."""

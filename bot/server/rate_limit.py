@@ -20,7 +20,7 @@ import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -93,16 +93,28 @@ def redis_client(host: str, port: int, db: int):
     )
 
 
-def shared_redis() -> Optional[Any]:
-    """A client of the Redis the servers share — the lock store's, when several
-    servers share conversations (``DANA_LOCK_STORE=redis``) — else None."""
+def _shared_redis_address() -> Optional[Tuple[str, int, int]]:
+    """(host, port, db) of the Redis the servers share — the lock store's, when
+    several servers share conversations (``DANA_LOCK_STORE=redis``) — else None."""
     if os.environ.get("DANA_LOCK_STORE", "in_memory").strip().lower() != "redis":
         return None
-    return redis_client(
+    return (
         os.environ.get("REDIS_HOST", "127.0.0.1"),
         int(os.environ.get("REDIS_PORT", "6379")),
         int(os.environ.get("REDIS_LOCK_DB", "1") or 1),
     )
+
+
+def shared_redis() -> Optional[Any]:
+    """A client of the servers' shared Redis, or None."""
+    address = _shared_redis_address()
+    return redis_client(*address) if address else None
+
+
+def shared_redis_url() -> Optional[str]:
+    """The servers' shared Redis as a URL (python-socketio's manager), or None."""
+    address = _shared_redis_address()
+    return "redis://{}:{}/{}".format(*address) if address else None
 
 
 def from_environment() -> Optional[object]:

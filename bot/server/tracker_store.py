@@ -46,6 +46,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.config import LIMITS
 from bot.office.db import database_unavailable
+from bot.server import handoff_relay
 from bot.server.speedups import encode_json
 
 logger = logging.getLogger(__name__)
@@ -208,13 +209,16 @@ class DanaTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        stored = tracker.__dict__.get(_STORED)
 
         async def attempt(number: int) -> None:
             # A failed attempt may have committed: count what is stored.
-            self._append_events(tracker, None if number else tracker.__dict__.get(_STORED))
+            self._append_events(tracker, None if number else stored)
 
         await retry_on_disconnect(attempt, "saving a conversation")
         setattr(tracker, _STORED, len(tracker.events))
+        # A handed-over conversation's new messages go on to the operator's platform.
+        handoff_relay.relay(tracker, stored or 0)
 
 
 def unwrapped(original: Callable) -> Any:

@@ -3,7 +3,9 @@
 Logins, phone numbers, e-mails, amounts and dates have shapes that rules read
 better than a learned tagger, and the values come out normalised
 (+77XXXXXXXXX, integer tenge, ISO date). Where spans overlap, the more
-specific entity wins: e-mail > phone > login > date > amount > name.
+specific entity wins: rating > e-mail > phone > login > date > amount > name.
+A rating is found only in a message that is a rating as a whole («5»,
+«на пятёрку», «бестік»), so its number is never read as an amount there.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from bot.text.parsing.email import find_emails
 from bot.text.parsing.login import find_logins
 from bot.text.parsing.names import find_full_names
 from bot.text.parsing.phone import find_phones
+from bot.text.parsing.rating import find_ratings
 
 Finder = Callable[[str], List[tuple]]
 FINDERS: List[tuple[str, Finder]] = [
+    ("rating", find_ratings),
     ("email", find_emails),
     ("phone_number", find_phones),
     ("login", find_logins),

@@ -6,7 +6,7 @@ The count-vectors featurizers read ``token.lemma``, so «қосылмай», «�
 customer's own text. Over-long messages are cut first so that one 5,000-char
 paste cannot slow the worker down.
 
-Tokens inside an entity value (a login, phone, amount, date, name, e-mail) get
+Tokens inside an entity value (a login, phone, amount, date, name, e-mail, rating) get
 a placeholder lemma such as ``__login__`` instead: a sentence is judged by its
 words, so «интернет жоқ, логин 0851234567» stays a problem report and does not
 become ``inform`` because a login dominates its character n-grams. The
@@ -36,6 +36,7 @@ PLACEHOLDERS = {
     "amount": "__amount__",
     "payment_date": "__date__",
     "full_name": "__name__",
+    "rating": "__rating__",  # «5», «бес», «пятёрку»: which mark must not move the intent
 }
 
 

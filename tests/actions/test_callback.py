@@ -23,7 +23,7 @@ async def test_callback_window(monkeypatch, dispatcher, domain_dict, hour, minut
 async def test_callback_recorded_with_phone_and_topic(seeded, dispatcher, domain_dict):
     slots = {"consent": True, "phone_number": "+77771234567", "callback_topic": "тариф туралы"}
     await ActionFileCallback().run(dispatcher, make_tracker(slots=slots, lang="kk"), domain_dict)
-    assert responses(dispatcher) == ["utter_callback_created"]
+    assert responses(dispatcher) == ["utter_callback_created", "utter_ask_csat"]
     with new_session(seeded) as session:
         row = session.execute(select(CallbackRequest)).scalar_one()
     assert (row.phone, row.topic, row.language) == ("+77771234567", "тариф туралы", "kk")

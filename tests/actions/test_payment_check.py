@@ -18,7 +18,7 @@ SLOTS = {
 
 async def test_investigation_answer_due_in_3_days(seeded, dispatcher, domain_dict):
     await ActionFileInvestigation().run(dispatcher, make_tracker(slots=SLOTS), domain_dict)
-    assert responses(dispatcher) == ["utter_investigation_created"]
+    assert responses(dispatcher) == ["utter_investigation_created", "utter_ask_csat"]
     with new_session(seeded) as session:
         row = session.execute(select(PaymentInvestigation)).scalar_one()
     assert (row.answer_due - row.created_at).days == 3 and row.partner == "Kaspi"
@@ -30,7 +30,7 @@ async def test_a_receipt_sent_before_the_filing_joins_the_request(
     monkeypatch.setenv("DANA_RECEIPTS_DIR", str(tmp_path / "receipts"))
     keep_receipt(conversation_id="test-user", channel="telegram", data=b"%PDF-1.4 receipt")
     events = await ActionFileInvestigation().run(dispatcher, make_tracker(slots=SLOTS), domain_dict)
-    assert responses(dispatcher) == ["utter_investigation_created", "utter_receipt_attached"]
+    assert responses(dispatcher) == ["utter_investigation_created", "utter_receipt_attached", "utter_ask_csat"]
     assert dispatcher.messages[1]["request_id"] == slots_of(events)["investigation_id"]
     with new_session(seeded) as session:
         receipt = session.execute(select(Receipt)).scalar_one()

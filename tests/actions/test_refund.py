@@ -26,7 +26,7 @@ def refund_slots(**kw):
 
 async def test_5000_two_digits_same_owner_needs_no_receipt(seeded, dispatcher, domain_dict):
     events = await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots()), domain_dict)
-    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created"]
+    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created", "utter_ask_csat"]
     assert slots_of(events)["receipt_required"] is False
 
 
@@ -41,7 +41,8 @@ async def test_5000_two_digits_same_owner_needs_no_receipt(seeded, dispatcher, d
 )
 async def test_receipt_required(seeded, dispatcher, domain_dict, change, reason):
     await ActionSubmitRefund().run(dispatcher, make_tracker(slots=refund_slots(**change)), domain_dict)
-    assert responses(dispatcher) == [f"utter_receipt_reason_{reason}", "utter_receipt_required", "utter_refund_created"]
+    assert responses(dispatcher) == [
+        f"utter_receipt_reason_{reason}", "utter_receipt_required", "utter_refund_created", "utter_ask_csat"]
 
 
 async def test_request_is_stored_once_with_what_was_collected(seeded, dispatcher, domain_dict):
@@ -162,7 +163,7 @@ async def test_same_owner_without_the_patronymic_needs_no_receipt_and_the_row_sa
     events = await ActionSubmitRefund().run(
         dispatcher, make_tracker(slots=refund_slots(wrong_login="0851234573")), domain_dict
     )
-    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created"]
+    assert responses(dispatcher) == ["utter_receipt_not_required", "utter_refund_created", "utter_ask_csat"]
     assert slots_of(events)["receipt_required"] is False
     with new_session(seeded) as session:
         [row] = session.execute(select(RefundRequest)).scalars().all()
@@ -183,6 +184,7 @@ async def test_another_owner_needs_a_receipt_and_the_row_says_why(seeded, dispat
         "utter_receipt_reason_names_differ",
         "utter_receipt_required",
         "utter_refund_created",
+        "utter_ask_csat",
     ]
     with new_session(seeded) as session:
         [row] = session.execute(select(RefundRequest)).scalars().all()

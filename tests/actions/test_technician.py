@@ -23,7 +23,7 @@ def _at(monkeypatch, hour, day=15):
 async def test_ticket_filed_with_faq_deadlines_and_consent_recorded(seeded, dispatcher, domain_dict, monkeypatch):
     _at(monkeypatch, 10)
     events = await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED, intent="affirm"), domain_dict)
-    assert responses(dispatcher) == ["utter_ticket_created"]
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_ask_csat"]
     with new_session(seeded) as session:
         ticket = session.get(TechnicianTicket, int(slots_of(events)["ticket_id"]))
         assert ticket.callback_due - ticket.created_at == timedelta(hours=2)
@@ -36,14 +36,14 @@ async def test_filing_twice_returns_the_same_ticket(seeded, dispatcher, domain_d
     first = slots_of(await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict))
     second = slots_of(await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict))
     assert first["ticket_id"] == second["ticket_id"]
-    assert responses(dispatcher) == ["utter_ticket_created", "utter_ticket_exists"]
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_ask_csat", "utter_ticket_exists"]
 
 
 async def test_after_18_one_message_says_when_the_call_comes(seeded, dispatcher, domain_dict, monkeypatch, say):
     """Not «a specialist calls within 2 hours» and then «after 09:00»: one answer."""
     _at(monkeypatch, 19)
     events = await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
-    assert responses(dispatcher) == ["utter_ticket_created_after_hours"]
+    assert responses(dispatcher) == ["utter_ticket_created_after_hours", "utter_ask_csat"]
     assert dispatcher.messages[0]["callback_from"] == "2026-11-16T09:00:00+05:00"
     ticket_id = slots_of(events)["ticket_id"]
     kk, ru = await say(dispatcher.messages[0], "kk"), await say(dispatcher.messages[0], "ru")
@@ -55,7 +55,7 @@ async def test_after_18_one_message_says_when_the_call_comes(seeded, dispatcher,
 async def test_billing_period_note_from_the_27th(seeded, dispatcher, domain_dict, monkeypatch):
     _at(monkeypatch, 10, day=27)
     await ActionFileTicket().run(dispatcher, make_tracker(slots=FILED), domain_dict)
-    assert responses(dispatcher) == ["utter_ticket_created", "utter_billing_period_note"]
+    assert responses(dispatcher) == ["utter_ticket_created", "utter_billing_period_note", "utter_ask_csat"]
 
 
 async def test_no_ticket_during_an_outage(seeded, dispatcher, domain_dict):

@@ -1,6 +1,7 @@
 """Dana running for real (Rasa server + action server, every channel of
 credentials.yml) against a local stand-in for Telegram, Meta's Graph API and
-the contact centre's hand-off webhook. Started once per test session."""
+the contact centre's hand-off webhook, and a Chatwoot account's stand-in for
+the Chatwoot adapter. Started once per test session."""
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.channels.chatwoot_standin import start_chatwoot
 from tests.channels.standin import start_standin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +30,9 @@ META_VERIFY_TOKEN = "meta-verify-token"
 VOICE_TOKEN = "voice-gateway-token"
 HANDOFF_SECRET = "handoff-secret"
 API_TOKEN = "rasa-api-token"  # Rasa HTTP API (--auth-token)
+OPERATOR_TOKEN = "operator-api-token"  # the operator API (channels/operators.py)
+CHATWOOT_API_TOKEN = "chatwoot-agent-access-token"
+CHATWOOT_WEBHOOK_TOKEN = "chatwoot-webhook-token"
 RATE_LIMIT = "10/5"  # messages/seconds per sender (bot/server/rate_limit.py)
 
 
@@ -58,7 +63,15 @@ def standin():
 
 
 @pytest.fixture(scope="session")
-def dana(standin, tmp_path_factory):
+def chatwoot():
+    """A Chatwoot account (tests/channels/chatwoot_standin.py) with an API inbox."""
+    account = start_chatwoot(CHATWOOT_API_TOKEN)
+    yield account
+    account.close()
+
+
+@pytest.fixture(scope="session")
+def dana(standin, chatwoot, tmp_path_factory):
     """Base URL of a running Dana whose channels all point at the stand-in."""
     if not MODEL.exists():
         pytest.skip("needs the trained model: run scripts/setup.sh (make test does)")
@@ -82,6 +95,15 @@ def dana(standin, tmp_path_factory):
         "VOICE_GATEWAY_TOKEN": VOICE_TOKEN,
         "DANA_HANDOFF_WEBHOOK_URL": f"{standin.url}/handoff",
         "DANA_HANDOFF_WEBHOOK_SECRET": HANDOFF_SECRET,
+        "DANA_OPERATOR_API_TOKEN": OPERATOR_TOKEN,
+        # The Chatwoot adapter; Dana's hand-off webhook reaches it only while
+        # tests/channels/test_chatwoot.py has the stand-in forward /handoff.
+        "CHATWOOT_URL": chatwoot.url,
+        "CHATWOOT_ACCOUNT_ID": str(chatwoot.account_id),
+        "CHATWOOT_INBOX_ID": str(chatwoot.inbox_id),
+        "CHATWOOT_API_TOKEN": CHATWOOT_API_TOKEN,
+        "CHATWOOT_WEBHOOK_TOKEN": CHATWOOT_WEBHOOK_TOKEN,
+        "DANA_OPERATOR_API_URL": f"http://127.0.0.1:{rasa_port}",
         "PYTHONPATH": str(ROOT),
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",

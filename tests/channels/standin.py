@@ -3,13 +3,16 @@
 One threaded HTTP server records every request (method, path, headers, body)
 and answers like the real service would: Telegram's Bot API under /bot<token>/,
 Meta's Graph API under /graph/, the contact centre's hand-off webhook under
-/handoff, and anything a test scripts with ``respond_next``.
+/handoff, and anything a test scripts with ``respond_next``. A path in
+``forward`` is passed on to another service, whose answer is returned.
 """
 from __future__ import annotations
 
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -57,6 +60,7 @@ class StandIn:
     calls: List[Call] = field(default_factory=list)
     scripted: List[Tuple[str, int, Any]] = field(default_factory=list)  # (path part, status, body)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    forward: Dict[str, str] = field(default_factory=dict)  # path → URL it is passed on to
     _message_id: int = 100
 
     @property
@@ -125,6 +129,17 @@ def _telegram_answer(call: Call, message_id: int) -> Dict[str, Any]:
     return {"ok": True, "result": True}
 
 
+def _forward(call: Call, url: str) -> Tuple[int, bytes, str]:
+    """Pass a request on with its body and its Content-Type and X-Dana-* headers."""
+    headers = {k: v for k, v in call.headers.items() if k == "content-type" or k.startswith("x-dana-")}
+    request = urllib.request.Request(url, data=call.body or None, headers=headers, method=call.method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read(), answer.headers.get("Content-Type", "application/json")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), "application/json"
+
+
 def start_standin(extra: Optional[Callable[[Call], Optional[Tuple[int, Any]]]] = None) -> StandIn:
     holder: Dict[str, StandIn] = {}
 
@@ -138,6 +153,8 @@ def start_standin(extra: Optional[Callable[[Call], Optional[Tuple[int, Any]]]] =
                 standin.calls.append(call)
             if call.path.startswith("/file/"):  # Telegram file download
                 payload, status, ctype = b"\xff\xd8\xff\xe0" + b"0" * 2044, 200, "image/jpeg"
+            elif call.path in standin.forward:
+                status, payload, ctype = _forward(call, standin.forward[call.path])
             else:
                 status, body = (extra(call) if extra else None) or standin.answer(call)
                 payload, ctype = json.dumps(body).encode(), "application/json"

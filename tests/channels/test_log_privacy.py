@@ -76,7 +76,8 @@ def personal_values(receipts: list[tuple[str, str]]) -> set[str]:
 def secrets() -> set[str]:
     return {conftest.TELEGRAM_TOKEN, conftest.TELEGRAM_TOKEN.split(":")[1], conftest.TELEGRAM_SECRET,
             conftest.META_APP_SECRET, conftest.META_VERIFY_TOKEN, conftest.VOICE_TOKEN, conftest.HANDOFF_SECRET,
-            conftest.API_TOKEN, "page-token", "wa-token"}
+            conftest.API_TOKEN, conftest.OPERATOR_TOKEN, conftest.CHATWOOT_API_TOKEN,
+            conftest.CHATWOOT_WEBHOOK_TOKEN, "page-token", "wa-token"}
 
 
 def run_rest_flows(dana, lang: str) -> dict[str, list[str]]:

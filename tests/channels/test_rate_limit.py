@@ -28,8 +28,9 @@ def say(dana, sender: str, text: str) -> List[str]:
         return [m.get("text", "") for m in json.loads(answer.read()) if m.get("text")]
 
 
-@pytest.mark.parametrize("lang, text", [("kk", "Сәлеметсіз бе, интернет істемей тұр"),
-                                        ("ru", "Здравствуйте, пропал интернет")])
+# A greeting: the same problem sent again and again would end in a hand-off
+# (three unusable logins), after which Dana stays silent for the operator.
+@pytest.mark.parametrize("lang, text", [("kk", "Сәлеметсіз бе"), ("ru", "Здравствуйте")])
 def test_a_flood_gets_one_polite_answer_and_the_window_passes(dana, lang, text):
     flooder = f"rest-flood-{lang}-{next(_ids)}-{os.getpid()}"
     calm = f"rest-calm-{lang}-{next(_ids)}-{os.getpid()}"

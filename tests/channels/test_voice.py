@@ -212,7 +212,15 @@ def test_russian_internet_down_then_operator_transfers(dana):
     context = reply["transfer"]["context"]
     assert context["language"] == "ru" and context["intent"] == "internet_down", context
     assert {"reason", "login", "collected", "summary", "after_hours"} <= set(context)
+    assert [m["text"] for m in context["transcript"] if m["from"] == "customer"][-2:] == [
+        "у меня не работает интернет", "соедините с оператором"]
     assert call.said(reply) and not KAZAKH.search(call.said(reply))
+    # The caller hangs up: the hand-off leaves the operators' queue.
+    assert call.send("end")["action"] == "hangup"
+    with create_engine(dana["database_url"]).connect() as db:
+        status = db.execute(text("SELECT status FROM handoffs WHERE conversation_id = :c"),
+                            {"c": f"voice:{call.id}"}).scalar_one()
+    assert status == "resolved"
 
 
 def test_kazakh_internet_down_is_answered_in_kazakh(dana):

@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "dana.tar.gz"
+OPERATOR_TOKEN = "cluster-operator-token"  # the operator API on both servers
 
 
 def _free(port: int) -> bool:
@@ -51,6 +52,7 @@ def cluster(tmp_path_factory):
     os.environ.pop("RASA_AUTH_TOKEN", None)  # the cluster generates its own
     instance = Cluster(port=free_port(), base_port=free_base_port(), redis_port=free_port(),
                        database="dana_cluster_test", directory=directory)
+    instance.env["DANA_OPERATOR_API_TOKEN"] = OPERATOR_TOKEN
     try:
         instance.run("up")
     except RuntimeError:

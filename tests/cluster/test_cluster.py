@@ -156,3 +156,69 @@ def test_a_killed_server_goes_unnoticed_and_comes_back(cluster):
     finally:
         assert cluster_cli(cluster, "start", "rasa-1").returncode == 0
     assert cluster_cli(cluster, "status").returncode == 0
+
+
+# --- live hand-off across the two servers (issue 19) --------------------------
+
+def operators(cluster, offset: int, method: str, path: str, body: dict | None = None) -> dict:
+    """The operator API of one Rasa server (base_port + offset)."""
+    from tests.cluster.conftest import OPERATOR_TOKEN
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{cluster.base_port + offset}/webhooks/operators{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def handoff_id(cluster, offset: int, conversation_id: str) -> int:
+    queue = operators(cluster, offset, "GET", "/queue")["handoffs"]
+    [found] = [h["id"] for h in queue if h["conversation_id"] == conversation_id]
+    return found
+
+
+def test_a_handed_over_conversation_stays_quiet_on_the_other_server(cluster):
+    sender = f"paused-{uuid.uuid4().hex}"
+    assert post(f"http://127.0.0.1:{cluster.base_port + 1}/webhooks/rest/webhook", sender, "Соедините с оператором")
+    # The next message lands on rasa-2: the pause is in the conversation, not in rasa-1.
+    assert post(f"http://127.0.0.1:{cluster.base_port + 2}/webhooks/rest/webhook", sender, "алло, вы тут?") == []
+    hid = handoff_id(cluster, 2, sender)
+    operators(cluster, 2, "POST", f"/handoffs/{hid}/close", {"operator": "op"})
+    assert post(f"http://127.0.0.1:{cluster.base_port + 1}/webhooks/rest/webhook", sender, "пропал интернет")
+
+
+def test_an_operator_reaches_a_widget_held_by_the_other_server(cluster):
+    """The widget's Socket.IO session lives on rasa-1; the operator's message
+    arrives at rasa-2 and reaches the open widget through Redis."""
+    import socketio
+
+    async def chat() -> tuple[float, list[str]]:
+        client = socketio.AsyncClient(reconnection=False)
+        answers: asyncio.Queue = asyncio.Queue()
+        session_id = uuid.uuid4().hex
+        client.on("bot_uttered", lambda data: answers.put_nowait((data or {}).get("text", "")))
+        await client.connect(f"http://127.0.0.1:{cluster.base_port + 1}", transports=["polling"],
+                             socketio_path="/socket.io")
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.sleep(0.5)
+            await client.emit("user_uttered", {"message": "Соедините с оператором", "session_id": session_id})
+            await asyncio.wait_for(answers.get(), 60)
+            await asyncio.sleep(1.0)
+            while not answers.empty():
+                answers.get_nowait()
+            hid = await asyncio.to_thread(handoff_id, cluster, 2, session_id)
+            await asyncio.to_thread(operators, cluster, 2, "POST", f"/handoffs/{hid}/claim", {"operator": "op"})
+            started = asyncio.get_running_loop().time()
+            await asyncio.to_thread(operators, cluster, 2, "POST", f"/handoffs/{hid}/messages",
+                                    {"operator": "op", "text": "Сәлеметсіз бе, мен операторман."})
+            said = []
+            while "Сәлеметсіз бе, мен операторман." not in said:
+                said.append(await asyncio.wait_for(answers.get(), 10))
+            return asyncio.get_running_loop().time() - started, said
+        finally:
+            await client.disconnect()
+
+    took, said = asyncio.run(chat())
+    assert said[-1] == "Сәлеметсіз бе, мен операторман." and took < 2.0, (took, said)

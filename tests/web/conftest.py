@@ -5,4 +5,4 @@ import os
 # a bare `pytest tests/web` working too (empty: the page's own origin).
 os.environ.setdefault("DANA_PUBLIC_URL", "")
 
-from tests.channels.conftest import dana, standin  # noqa: E402,F401
+from tests.channels.conftest import chatwoot, dana, standin  # noqa: E402,F401

@@ -159,7 +159,7 @@ def _personal(database) -> str:
     from bot.office.cli import LISTINGS, _as_dict
 
     with new_session(database) as session:
-        rows = [_as_dict(r) for model, _ in LISTINGS.values() for r in session.query(model).all()]
+        rows = [_as_dict(r) for model in LISTINGS.values() for r in session.query(model).all()]
         rows += [_as_dict(r) for r in session.query(Receipt).all()]
     with get_engine(database).connect() as connection:
         events = [json.loads(d) for (d,) in connection.execute(text("SELECT data FROM events"))]
@@ -285,3 +285,31 @@ def test_erase_on_a_terminal_shows_counts_and_needs_the_login_typed(office, data
     monkeypatch.setattr("builtins.input", lambda prompt: ZHANAR)
     assert main(["erase-subscriber", ZHANAR]) == 0
     assert "Жанар" not in _personal(database)
+
+
+def test_ratings_outlive_their_conversation_without_its_id(office, capsys):
+    """A rating keeps its mark, flow, channel, language and day for python -m bot stats;
+    retention and erasure take away the conversation it was given in."""
+    from bot.office.models import CsatAnswer
+
+    people = office["people"]
+    with new_session() as session, session.begin():
+        for login, age in ((ZHANAR, OLD_DAYS), (ZHANAR, 1), (PETR, 1)):
+            sender = people[login]["old" if age == OLD_DAYS else "new"]
+            session.add(CsatAnswer(conversation_id=sender, rating=5, flow="refund", channel="telegram",
+                                   language="ru", created_at=utcnow() - timedelta(days=age)))
+
+    def linked() -> list:
+        with new_session() as session:
+            return sorted(r.conversation_id or "-" for r in session.query(CsatAnswer).all())
+
+    assert main(["purge"]) == 0
+    assert "ratings anonymised: 1" in capsys.readouterr().out
+    assert linked() == sorted(["-", people[ZHANAR]["new"], people[PETR]["new"]])
+    assert main(["export-subscriber", ZHANAR]) == 0
+    assert [r["conversation_id"] for r in json.loads(capsys.readouterr().out)["ratings"]] == [people[ZHANAR]["new"]]
+    assert main(["erase-subscriber", ZHANAR, "--yes"]) == 0
+    assert "ratings anonymised: 1" in capsys.readouterr().out
+    assert linked() == sorted(["-", "-", people[PETR]["new"]])
+    with new_session() as session:
+        assert [r.rating for r in session.query(CsatAnswer).all()] == [5, 5, 5]

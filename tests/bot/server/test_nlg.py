@@ -6,7 +6,7 @@ import pytest
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.office.cli import LISTINGS
+from bot.office.notices import REQUEST_STATUSES
 from bot.config import POLICY, response_placeholders
 from bot.text.formats import present
 from bot.text.kazakh import CASES
@@ -24,7 +24,7 @@ SAMPLE = dict(
 )
 # Slots the NLG may fill placeholders from, as the forms store them.
 SLOTS = {"payment_date": "2026-10-23", "amount": 5000.0, "login": "0851234567"}
-TICKET_STATUSES = LISTINGS["tickets"][1]
+TICKET_STATUSES = REQUEST_STATUSES["tickets"][1]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A placeholder before a Kazakh postposition that governs a case.
 GOVERNED = re.compile(r"\{(\w+)\}\s+(дейін|кейін|бастап)")

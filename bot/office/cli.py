@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import getpass
 import json
 import re
@@ -12,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from tabulate import tabulate
 
 from bot.config import ASTANA, settings
-from bot.office import models, notices
+from bot.office import handoff, models, notices
 from bot.office.db import init_db, new_session
 
 # table name → model (the requests' statuses: notices.REQUEST_STATUSES)
@@ -47,35 +49,51 @@ def _as_dict(row: Any) -> dict:
     return out
 
 
+TABLE_CELL = 40  # characters of a cell in a table; `show` prints a row whole
+
+
 def _print(rows: list[dict], as_json: bool) -> None:
     if as_json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return
-    for row in rows:
-        print("  ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "")))
+    if not rows:
+        print("(none)")
+        return
+    # Columns no row fills are left out: a list stays readable in a terminal.
+    columns = [key for key in rows[0] if any(row.get(key) not in (None, "") for row in rows)]
+    cells = [[_cell(row.get(key)) for key in columns] for row in rows]
+    print(tabulate(cells, headers=columns, tablefmt="simple"))
 
 
-def _when(text: str) -> datetime:
-    """ISO time, or a relative '+4h' / '+90m', read in Astana time."""
-    if text.startswith("+"):
-        amount, unit = int(text[1:-1]), text[-1]
-        return datetime.now(ASTANA) + (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
 
 
-def _ago(text: str) -> datetime:
-    """--since: ISO time (Astana unless it says otherwise), or '+7d' / '+12h' back from now."""
-    match = re.fullmatch(r"\+(\d+)([dh])", text.strip())
+_RELATIVE = re.compile(r"\+(\d+)([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def _moment(text: str, sign: int) -> datetime:
+    match = _RELATIVE.fullmatch(text.strip())
     if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return datetime.now(ASTANA) - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+        return datetime.now(ASTANA) + sign * timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO time nor +Nd / +Nh: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO time nor +Nd / +Nh / +Nm: {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
+
+
+def _when(text: str) -> datetime:
+    """--until: ISO time (Astana unless it says otherwise), or +2d / +4h / +90m from now."""
+    return _moment(text, +1)
+
+
+def _ago(text: str) -> datetime:
+    """--since: ISO time (Astana unless it says otherwise), or +7d / +12h / +30m back from now."""
+    return _moment(text, -1)
 
 
 def cmd_init(args) -> int:
@@ -97,9 +115,34 @@ def cmd_list(args) -> int:
         query = query.where(model.status == args.status)
     if args.login and hasattr(model, "login"):
         query = query.where(model.login == args.login)
+    created = getattr(model, "created_at", None)
+    if args.since and created is not None:
+        query = query.where(created >= args.since)
+    if args.limit:  # the newest N, shown oldest first
+        order = created.desc() if created is not None else list(model.__table__.primary_key)[0].desc()
+        query = query.order_by(order).limit(args.limit)
     with new_session() as session:
         rows = [_as_dict(r) for r in session.execute(query).scalars().all()]
-    _print(rows, args.json)
+    _print(rows[::-1] if args.limit else rows, args.json)
+    return 0
+
+
+def cmd_show(args) -> int:
+    model = LISTINGS[args.table]
+    key = list(model.__table__.primary_key)[0]
+    with new_session() as session:
+        row = session.get(model, int(args.id) if key.type.python_type is int and args.id.isdigit() else args.id)
+        shown = _as_dict(row) if row is not None else None
+    if shown is None:
+        print(f"no {args.table} {args.id}", file=sys.stderr)
+        return 1
+    handoff.audit(f"cli:{getpass.getuser()}", "view", f"{args.table}:{args.id}")  # personal data shown
+    if args.json:
+        _print([shown], True)
+    else:
+        width = max(len(key) for key in shown)
+        for key, value in shown.items():
+            print(f"{key:<{width}}  {'' if value is None else value}")
     return 0
 
 
@@ -167,10 +210,17 @@ def cmd_line(args) -> int:
 
 def cmd_outage(args) -> int:
     with new_session() as session, session.begin():
+        # An outage applies to the subscribers of its area: a mistyped one applies to nobody.
+        areas = set(session.execute(select(models.Subscriber.area).distinct()).scalars())
+        if args.area not in areas:
+            close = difflib.get_close_matches(args.area, sorted(areas), n=3, cutoff=0.5)
+            hint = f"; did you mean: {', '.join(close)}" if close else f"; known areas: {', '.join(sorted(areas))}"
+            print(f"no subscriber in area {args.area!r}{hint}", file=sys.stderr)
+            return 2
         outage = models.Outage(
             area=args.area,
             started_at=datetime.now(ASTANA),
-            expected_end=_when(args.until) if args.until else None,
+            expected_end=args.until,
             note=args.note or "",
         )
         session.add(outage)
@@ -338,8 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("table", choices=sorted(LISTINGS))
     p.add_argument("--status")
     p.add_argument("--login")
+    p.add_argument("--since", type=_ago, metavar="TIME", help="created since: ISO time (Astana) or +Nd / +Nh back")
+    p.add_argument("--limit", type=int, metavar="N", help="the newest N only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="one row of a table, every field")
+    p.add_argument("table", choices=sorted(LISTINGS))
+    p.add_argument("id", help="the row's id (a subscriber's: the login)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
 
     p = sub.add_parser(
         "set-status", help="update a ticket, refund, investigation or callback (the customer is told of some)"
@@ -370,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outage", help="declare an outage for an area")
     p.add_argument("area")
-    p.add_argument("--until", help="expected end: ISO time (Astana) or +4h / +90m")
+    p.add_argument("--until", type=_when, metavar="TIME", help="expected end: ISO time (Astana) or +2d / +4h / +90m")
     p.add_argument("--note")
     p.set_defaults(func=cmd_outage)
 

@@ -179,6 +179,7 @@ def mark_no_operator_told(handoff_id: int) -> bool:
 
 
 def audit(staff: str, action: str, target: str) -> None:
+    """A staff step outside a hand-off's own (e.g. viewing a record in the CLI)."""
     with new_session() as session, session.begin():
         session.add(StaffAction(staff=staff, action=action, target=target))
 

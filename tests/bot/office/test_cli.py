@@ -39,3 +39,29 @@ def test_subscriber_added_imported_and_line_set(seeded, capsys, tmp_path):
     run(capsys, "line", "0899999999", "cable_cut")
     subs = {s["login"]: s for s in json.loads(run(capsys, "list", "subscribers", "--json")[1])}
     assert subs["0899999999"]["line_status"] == "cable_cut" and subs["0888888888"]["fee_paid"] is False
+
+
+def test_an_outage_for_two_days_lasts_two_days_and_a_mistyped_area_is_refused(seeded, capsys):
+    from datetime import datetime, timedelta
+
+    from bot.config import ASTANA
+
+    assert main(["outage", "Алматы, Бостандык ауданы", "--until", "+2d"]) == 2  # и for і
+    assert "did you mean: Алматы, Бостандық ауданы" in capsys.readouterr().err
+    assert run(capsys, "outage", "Алматы, Бостандық ауданы", "--until", "+2d")[0] == 0
+    [outage] = json.loads(run(capsys, "list", "outages", "--limit", "1", "--json")[1])
+    ends = datetime.fromisoformat(outage["expected_end"])
+    assert abs(ends - (datetime.now(ASTANA) + timedelta(days=2))) < timedelta(minutes=2)
+
+
+def test_lists_are_tables_with_since_and_limit_and_one_row_is_shown_whole(seeded, capsys):
+    table = run(capsys, "list", "subscribers")[1].splitlines()
+    assert table[0].split()[:2] == ["login", "full_name"] and set(table[1]) <= {"-", " "}
+    assert len(run(capsys, "list", "subscribers", "--limit", "2")[1].splitlines()) == 4  # header, rule, 2 rows
+    assert json.loads(run(capsys, "list", "tickets", "--since", "+1d", "--json")[1])  # the seeded open ticket
+    assert json.loads(run(capsys, "list", "tickets", "--since", "2999-01-01", "--json")[1]) == []
+    [ticket] = json.loads(run(capsys, "list", "tickets", "--json")[1])
+    shown = run(capsys, "show", "tickets", str(ticket["id"]))[1]
+    assert "login" in shown and "0851234570" in shown and "resolve_due" in shown
+    assert "Асанов Асан Асанұлы" in run(capsys, "show", "subscribers", "0851234567")[1]
+    assert run(capsys, "show", "tickets", "999999")[0] == 1

@@ -62,9 +62,10 @@ def database(request, tmp_path, monkeypatch):
         url = f"sqlite:///{tmp_path / 'dana.db'}"
     else:
         url = os.environ["DANA_TEST_POSTGRES_URL"]
-        import bot.office.models  # noqa: F401
+        from bot.office.models import RASA_EVENTS
 
         db.Base.metadata.drop_all(db.get_engine(url))
+        RASA_EVENTS.drop(db.get_engine(url), checkfirst=True)  # Rasa's conversations too: a fresh database
     monkeypatch.setenv("DANA_DATABASE_URL", url)
     db.get_engine.cache_clear()
     db.init_db(url)

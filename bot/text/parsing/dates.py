@@ -492,7 +492,27 @@ _PAID_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _PAID_HOUR_RU = re.compile(
     r"(?:\bв|около|примерно|где-то)\s+([01]?\d|2[0-3])\s*(?:ч\b|час\w*)?\s*" r"(утра|дня|вечера|ночи)?", re.IGNORECASE
 )
-_PAID_HOUR_KK = re.compile(r"сағат\s*([01]?\d|2[0-3])(?!\d)", re.IGNORECASE)
+_PAID_HOUR_KK = re.compile(r"са[ғг]ат\s*([01]?\d|2[0-3])(?!\d)", re.IGNORECASE)
+# The part of the day said with the hour, in Kazakh (before or after «сағат N»:
+# «кешкі сағат 9», «сағат 9-да кешке») or Russian («в 9 вечера»). «кеше» is
+# «yesterday», not «in the evening»: not among them.
+_PART_OF_DAY_KK = re.compile(
+    r"\b(кешкі|кешки|кешке|кешқұрым|кешкурым|түскі|туски|тускы|түстен|тустен|түнгі|тунги|түнде|тунде|таңғы|тангы|таңертең\w*|танертен\w*)\b",
+    re.IGNORECASE,
+)
+_EVENING, _AFTERNOON, _NIGHT = ("кеш",), ("түс", "тус"), ("түн", "тун")
+
+
+def _on_the_clock(hour: int, part: str) -> int:
+    """The 24-hour hour of «N o'clock» said with a part of the day."""
+    part = part.lower()
+    if part.startswith(_EVENING) or part in ("вечера", "дня"):
+        return hour + 12 if 1 <= hour < 12 else hour
+    if part.startswith(_AFTERNOON):
+        return hour + 12 if 1 <= hour <= 6 else hour
+    if part.startswith(_NIGHT) or part == "ночи":
+        return 0 if hour == 12 else hour + 12 if 9 <= hour < 12 else hour  # «11 ночи» 23:00, «2 ночи» 02:00
+    return hour  # morning
 
 
 def parse_payment_time(text: str) -> str | None:
@@ -503,9 +523,9 @@ def parse_payment_time(text: str) -> str | None:
         return f"{int(clock[1]):02d}:{clock[2]}"
     hour = _PAID_HOUR_KK.search(text)
     if hour:
-        return f"{int(hour[1]):02d}:00"
+        part = _PART_OF_DAY_KK.search(text)
+        return f"{_on_the_clock(int(hour[1]), part[1]) if part else int(hour[1]):02d}:00"
     hour = _PAID_HOUR_RU.search(text)
     if not hour or not (hour[0].rstrip().endswith(("ч", "час", "часа", "часов")) or hour[2]):
         return None  # «в 9» alone may be a date («в 9-м»), not a time
-    value = int(hour[1]) + (12 if hour[2] and hour[2].lower() in ("дня", "вечера") and int(hour[1]) < 12 else 0)
-    return f"{value:02d}:00"
+    return f"{_on_the_clock(int(hour[1]), hour[2]) if hour[2] else int(hour[1]):02d}:00"

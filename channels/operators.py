@@ -117,7 +117,7 @@ class OperatorAPI(InputChannel):
 
         async def step(request: Request, handoff_id: int, service: Any, then: Any) -> HTTPResponse:
             """A claim or a close: the hand-off's row first, then the conversation."""
-            operator, _, problem = _body(request, text=False)
+            operator, _, problem = _body(_json(request), text=False)
             if problem:
                 return problem
             try:
@@ -133,7 +133,7 @@ class OperatorAPI(InputChannel):
 
         @api.route("/handoffs/<handoff_id:int>/messages", methods=["POST"])
         async def message(request: Request, handoff_id: int) -> HTTPResponse:
-            operator, text, problem = _body(request, text=True)
+            operator, text, problem = _body(_json(request), text=True)
             if problem:
                 return problem
             try:
@@ -151,10 +151,11 @@ class OperatorAPI(InputChannel):
 
         @api.route("/requests/<kind:str>/<request_id:int>/status", methods=["POST"])
         async def request_status(request: Request, kind: str, request_id: int) -> HTTPResponse:
-            operator, _, problem = _body(request, text=False)
+            body = _json(request)
+            operator, _, problem = _body(body, text=False)
             if problem:
                 return problem
-            status = (json.loads(request.body or b"{}") or {}).get("status")
+            status = body.get("status")
             try:
                 told = await asyncio.to_thread(notices.set_request_status, kind, request_id, str(status), operator)
             except notices.StatusRefused as refused:
@@ -164,12 +165,16 @@ class OperatorAPI(InputChannel):
         return api
 
 
-def _body(request: Request, *, text: bool) -> Tuple[Text, Text, Optional[HTTPResponse]]:
-    """(operator, text, None) from a JSON body, or the 400 saying what is wrong."""
+def _json(request: Request) -> Any:
+    """The request's JSON body (None if it is not JSON), parsed once per call."""
     try:
-        body = json.loads(request.body or b"{}")
+        return json.loads(request.body or b"{}")
     except ValueError:
-        body = None
+        return None
+
+
+def _body(body: Any, *, text: bool) -> Tuple[Text, Text, Optional[HTTPResponse]]:
+    """(operator, text, None) from a parsed JSON body, or the 400 saying what is wrong."""
     if not isinstance(body, dict):
         return "", "", response.json({"error": "body must be a JSON object"}, status=400)
     operator, said = body.get("operator"), body.get("text")

@@ -101,14 +101,19 @@ class Desk:
     def _output(self, tracker: DialogueStateTracker) -> Optional[OutputChannel]:
         return self.output_for(tracker.get_latest_input_channel())
 
+    def _deliverable(self, tracker: DialogueStateTracker) -> OutputChannel:
+        """The output that reaches the customer now, or Undeliverable saying why."""
+        output = self._output(tracker)
+        if output is None:
+            raise Undeliverable("channel_cannot_receive")
+        if tracker.get_latest_input_channel() in META_PLATFORMS and not _within_meta_window(tracker):
+            raise Undeliverable("outside_24h_window")
+        return output
+
     async def send(self, conversation_id: Text, text: Text, operator: Text) -> None:
         """The operator's message to the customer, stored with the operator's id."""
         async with self._conversation(conversation_id) as tracker:
-            output = self._output(tracker)
-            if output is None:
-                raise Undeliverable("channel_cannot_receive")
-            if tracker.get_latest_input_channel() in META_PLATFORMS and not _within_meta_window(tracker):
-                raise Undeliverable("outside_24h_window")
+            output = self._deliverable(tracker)
             await output.send_response(conversation_id, {"text": text})
             tracker.update(BotUttered(text, metadata={OPERATOR_KEY: operator}))
             await self.agent.processor.save_tracker(tracker)
@@ -156,11 +161,10 @@ class Desk:
         """A change the customer hears about (bot/office/notices.py); the outcome."""
         conversation_id = notification["conversation_id"]
         async with self._conversation(conversation_id) as tracker:
-            channel = tracker.get_latest_input_channel()
-            if self._output(tracker) is None:
-                return "undeliverable: channel_cannot_receive"
-            if channel in META_PLATFORMS and not _within_meta_window(tracker):
-                return "undeliverable: outside_24h_window"
+            try:
+                self._deliverable(tracker)
+            except Undeliverable as undeliverable:
+                return f"undeliverable: {undeliverable.reason}"
             # The request's number for the response's placeholder ({ticket_id} …).
             for slot, value in notification["slots"].items():
                 tracker.update(SlotSet(slot, str(value)))

@@ -13,14 +13,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DanaFormValidator, raise_if_database_down
+from actions.base import DanaFormValidator, conversation_language, last_topic_intent, raise_if_database_down
 from actions.conversation import channel_of
 from actions.handoff import hand_off
 from actions.login import validate_login_answer
-from bot.office import diagnostics, notices
+from bot.office import diagnostics, notices, outages
 from bot.office.models import utcnow
 
 logger = logging.getLogger(__name__)
+
+# The topics that say the connection is gone: with a login and no outage declared
+# for its area, each is a report towards a suspected outage (bot/office/outages.py).
+# A slow or unstable line, a cut cable, a TV box say less about the whole street.
+REPORTS_NO_CONNECTION = ("internet_down",)
 
 
 class ValidateDiagnosticsForm(DanaFormValidator):
@@ -52,7 +57,7 @@ def tell_outage(dispatcher: CollectingDispatcher, tracker: Tracker, outage) -> N
     """The outage and its ETA; the customer will also hear when it is over."""
     area = outage.area.split(",")[0]  # the city only: a login must not reveal an address
     try:
-        notices.told_about_outage(outage.id, tracker.sender_id, channel_of(tracker))
+        notices.told_about_outage(outage.id, tracker.sender_id, channel_of(tracker), tracker.get_slot("login"))
     except Exception as error:  # they still hear about the outage, just not its end
         raise_if_database_down(error)
         logger.exception("could not note who was told about outage %s", outage.id)
@@ -60,6 +65,25 @@ def tell_outage(dispatcher: CollectingDispatcher, tracker: Tracker, outage) -> N
         dispatcher.utter_message(response="utter_outage_found", area=area, eta=outage.expected_end.isoformat())
     else:
         dispatcher.utter_message(response="utter_outage_found_no_eta", area=area)
+
+
+def report_no_connection(tracker: Tracker, subscriber, now) -> None:
+    """No outage is declared for the customer's area: if they said the internet is
+    down, that is a report towards a suspected outage. Recorded after the answer
+    (bot/office/outages.py); nothing here can fail the customer's turn."""
+    try:
+        if last_topic_intent(tracker) not in REPORTS_NO_CONNECTION:
+            return
+        outages.report_in_background(
+            login=subscriber.login,
+            area=subscriber.area,
+            conversation_id=tracker.sender_id,
+            channel=channel_of(tracker),
+            language=conversation_language(tracker),
+            now=now,
+        )
+    except Exception:
+        logger.exception("could not report no connection")
 
 
 class ActionRunDiagnostics(Action):
@@ -76,13 +100,16 @@ class ActionRunDiagnostics(Action):
         if tracker.get_slot("login_failed") or not tracker.get_slot("login"):
             events = await hand_off(dispatcher, tracker, reason="login_not_found")
             return events + [SlotSet("login_failed", None), SlotSet("diagnosis", "handoff")]
+        now = utcnow()
         try:
-            found = diagnostics.diagnose_login(tracker.get_slot("login"), utcnow())
+            found = diagnostics.diagnose_login(tracker.get_slot("login"), now)
         except Exception as error:
             raise_if_database_down(error)
             logger.exception("diagnostics failed")
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("diagnosis", "unavailable")]
+        if found.kind != "outage" and found.subscriber is not None:
+            report_no_connection(tracker, found.subscriber, now)
         if found.kind == "outage":
             tell_outage(dispatcher, tracker, found.outage)
         elif found.kind == "open_ticket":

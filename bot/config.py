@@ -51,6 +51,10 @@ class Policy:
     max_digits_without_receipt: int = 3  # login typo in 1–3 digits
     payment_wait_hours: int = 24  # before a payment investigation
     investigation_days: int = 3
+    # Not in the FAQ (it promises no time for a wrong-login refund): the back
+    # office's target for answering one (bot/office/requests.py), assumed to be
+    # the investigations' 3 days.
+    refund_answer_days: int = 3
     password_wait_minutes: int = 30
     reboot_minutes: int = 2
 
@@ -118,6 +122,28 @@ class Limits:
     # Meta delivers a business's message only within 24 h of the customer's last one.
     meta_reply_window_hours: int = 24
     transcript_messages: int = 100  # the latest messages of a conversation an operator sees
+    # Suspected outage (bot/office/outages.py): this many different logins of one
+    # area saying «no internet» within this many minutes, with no outage declared,
+    # and the contact centre is alerted. One home's router fails alone; five
+    # neighbours within ten minutes is the street's line more often than not,
+    # and an alert staff dismiss costs less than an hour of an undeclared outage.
+    suspected_outage_reports: int = 5
+    suspected_outage_minutes: int = 10
+    # Operator console accounts (bot/office/staff.py). A session ends after a
+    # working shift whatever happens, and sooner on a console left unattended.
+    staff_session_hours: int = 8
+    staff_idle_minutes: int = 30
+    # Consecutive wrong passwords before an account is locked, and for how long:
+    # slows guessing to a few tries an hour without locking a typo-prone operator out for the day.
+    staff_lockout_failures: int = 5
+    staff_lockout_minutes: int = 15
+    staff_password_min_chars: int = 10  # a passphrase; the console has no second factor
+    # The console's live view (channels/console.py) reads the queue, suspected
+    # outages and an open conversation from the database this often (any server
+    # of the cluster sees the others' changes), and checks the session is still valid.
+    console_poll_seconds: float = 1.0
+    console_session_check_seconds: float = 30.0
+    console_max_days: int = 366  # analytics: the longest date range at once
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,11 @@ class Settings:
     rate_limit: tuple = field(default_factory=lambda: _rate_limit(os.environ.get("DANA_RATE_LIMIT", "")))
     receipts_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("DANA_RECEIPTS_DIR", ROOT / "var" / "receipts"))
+    )
+    # Missed messages supervisors labelled in the console (bot/office/analytics.py
+    # label): Rasa NLU YAML, outside nlu/ until scripts/add_nlu_examples.py adds it.
+    labelled_file: Path = field(
+        default_factory=lambda: Path(os.environ.get("DANA_LABELLED_FILE", ROOT / "var" / "labelled.yml"))
     )
 
 

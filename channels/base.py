@@ -19,6 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
 
+from bot.server import metrics
 from bot.server.message_guard import guarded
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
@@ -33,6 +34,7 @@ class GuardedInput(InputChannel):
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         for name in self.input_channels or (self.name(),):
             _REGISTERED[name] = self
+            metrics.known_channel(name)  # a label of Dana's metrics (others are "other")
         return self.routes(guarded(on_new_message))
 
     def routes(self, on_new_message: Handler) -> Blueprint:

@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 from bot.config import LIMITS
 from bot.log_privacy import mask  # noqa: F401 — one masking module for every log line
 from bot.office import handoff as handoffs
+from bot.server import metrics
 from bot.server.nlg import text_outside_a_turn
 from bot.text.language.reply import UNDECIDED, reply_language, start_text
 from channels.base import GuardedInput
@@ -206,6 +207,7 @@ class VoiceGatewayInput(GuardedInput):
             )
         except Exception:  # the caller must never hear silence: hand over instead
             logger.exception("voice turn failed (call %s)", call_id)
+            metrics.handed_off(CHANNEL, "bot_error")  # the call goes to an operator
             lang = reply_language(hints=[language])
             return {
                 "call_id": call_id,

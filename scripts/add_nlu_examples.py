@@ -8,7 +8,9 @@ that already holds its intent; a new intent goes to general.yml. Examples
 already in nlu/ (same text, ignoring case and entity marks) or in the held-out
 sets (tests/nlu/) are skipped: held-out text must never be trained on.
 ``--lang auto`` decides per example with Dana's language detector (Kazakh
-letters, lexicons) and skips what it cannot place.
+letters, lexicons) and skips what it cannot place. A block that names its
+language (``metadata: {language: kk}``, as the console's labels do,
+bot/office/analytics.py) goes to that language whatever ``--lang`` says.
 """
 from __future__ import annotations
 
@@ -29,14 +31,22 @@ def plain(example: str) -> str:
     return " ".join(unmarked(example).lower().split())
 
 
-def examples_of(path: Path) -> dict[str, list[str]]:
+def blocks_of(path: Path) -> list[tuple[str, str | None, list[str]]]:
+    """(intent, the language its metadata names or None, examples) per block."""
     data = yaml.safe_load(path.read_text()) or {}
-    found: dict[str, list[str]] = {}
+    found = []
     for block in data.get("nlu") or []:
         if "intent" in block:
             lines = [line.strip()[2:].strip() for line in (block.get("examples") or "").splitlines()
                      if line.strip().startswith("- ")]
-            found.setdefault(block["intent"], []).extend(lines)
+            found.append((block["intent"], (block.get("metadata") or {}).get("language"), lines))
+    return found
+
+
+def examples_of(path: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for intent, _, lines in blocks_of(path):
+        found.setdefault(intent, []).extend(lines)
     return found
 
 
@@ -82,11 +92,13 @@ def main() -> int:
     known = known_texts()
     added = skipped = 0
     for source in args.files:
-        for intent, examples in examples_of(source).items():
+        for intent, named, examples in blocks_of(source):
             by_lang: dict[str, list[str]] = {}
             for example in examples:
                 text = plain(example)
-                lang = args.lang if args.lang != "auto" else detect_language(text).language
+                lang = named if named in ("kk", "ru") else args.lang
+                if lang == "auto":
+                    lang = detect_language(text).language
                 if not text or text in known or lang is None:
                     skipped += 1
                     continue

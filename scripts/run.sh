@@ -44,9 +44,20 @@ wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa server" 180
 cat <<MSG
 
 Dana is up.
-  REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"Сәлеметсіз бе"}'
-  Logs:  $LOGS
+  REST:     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"Сәлеметсіз бе"}'
+  Widget:   http://localhost:$RASA_PORT/webhooks/widget/
+  Console:  http://localhost:$RASA_PORT/webhooks/console/  (operators and supervisors; docs/console.md)
+  Metrics:  curl -s localhost:$RASA_PORT/metrics; curl -s localhost:$ACTION_PORT/metrics  (docs/metrics.md)
+  Logs:     $LOGS
 MSG
+# The console has no default account: the first one is made here, by whoever runs the servers.
+if ! "$PY" -m bot staff list --json 2>/dev/null | grep -q '"username"'; then
+  cat <<MSG
+  First login: no staff account yet. Make a supervisor (asks for a password, 10+ characters):
+            .venv/bin/python -m bot staff add <name> --role supervisor
+          and operators with --role operator; then log in at the console address above.
+MSG
+fi
 if [ -n "${DANA_NO_CHAT:-}" ] || [ ! -t 0 ]; then
   echo "Servers running; Ctrl-C stops them."
   wait

@@ -54,7 +54,7 @@ autoscaling.enabled autoscaling.minReplicas autoscaling.maxReplicas autoscaling.
 volumes volumeMounts nginx.enabled ingress.enabled ingress.hostname ingress.annotations ingress.tls
 global.postgresql.postgresqlUsername global.postgresql.postgresqlDatabase
 global.postgresql.postgresqlPassword global.postgresql.existingSecret global.redis.password
-postgresql.install redis.install redis.replica.replicaCount redis.auth.password
+postgresql.install redis.install redis.replica.replicaCount redis.auth.password podAnnotations
 """.split() + [
     # Not in values.yaml but read by the chart's templates (rasa-common 1.0.x).
     "postgresql.existingSecretKey", "redis.existingSecret",
@@ -65,7 +65,7 @@ postgresql.install redis.install redis.replica.replicaCount redis.auth.password
 ACTION_CHART_KEYS = """
 image.repository image.tag image.pullPolicy replicaCount command args extraEnv
 applicationSettings.port service.port podSecurityContext securityContext
-livenessProbe readinessProbe resources volumes volumeMounts
+livenessProbe readinessProbe resources volumes volumeMounts podAnnotations
 """.split()
 # Chart defaults (values.yaml) that Helm merges under ours; null removes one.
 RASA_CHART_DEFAULTS = {
@@ -113,9 +113,13 @@ def rasa_needs() -> set[str]:
     return (config_vars() | {"RASA_AUTH_TOKEN"} | code_env_reads("channels", "bot")) - DEFAULTS_ARE_FINE
 
 
-# bot/server/ runs only inside the Rasa server: what it reads is not the action server's business.
-RASA_SERVER_ONLY = tuple(str(p.relative_to(ROOT)) for p in (ROOT / "bot" / "server").rglob("*.py"))
-RASA_SERVER_SETTINGS = {"DANA_RATE_LIMIT"}  # in bot/config.py, used by the message guard only
+# bot/server/ runs only inside the Rasa server: what it reads is not the action server's business —
+# but for the metrics, which the action server serves too (rasa_sdk_plugins → action_server.py).
+ACTION_SERVER_TOO = {"bot/server/metrics.py", "bot/server/action_server.py"}
+RASA_SERVER_ONLY = tuple(str(p.relative_to(ROOT)) for p in (ROOT / "bot" / "server").rglob("*.py")
+                         if str(p.relative_to(ROOT)) not in ACTION_SERVER_TOO)
+# In bot/config.py, used inside the Rasa server only: the message guard's limit, the console's labelled file.
+RASA_SERVER_SETTINGS = {"DANA_RATE_LIMIT", "DANA_LABELLED_FILE"}
 
 
 def actions_need() -> set[str]:
@@ -483,3 +487,88 @@ def test_compose_balancer_routes_like_the_local_cluster():
                                f"only compose {sorted(ours - theirs)}, only local {sorted(theirs - ours)}"
     for cfg, label in ((compose_cfg, "compose-haproxy.cfg"), (local_cfg, "haproxy.cfg")):
         assert any(l.startswith("cookie ") for l in cfg["backend socketio"]), f"{label}: Socket.IO is not sticky"
+
+
+# ---------------------------------------------------------------- metrics
+
+METRICS_SERVERS = {"rasa": RASA_RELEASE, "actions": ACTIONS_RELEASE}  # compose service → Prometheus job
+METRICS_PATH = "/metrics"
+
+
+def exposed_metrics() -> tuple[set[str], set[str]]:
+    """(every sample name Dana's registry serves, the names of Dana's own metric families)."""
+    from bot.server import metrics
+
+    suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
+                "gauge": ("",), "info": ("_info",)}
+    names, families = set(), set()
+    for family in metrics.REGISTRY.collect():
+        names |= {s.name for s in family.samples} | {family.name + s for s in suffixes.get(family.type, ("",))}
+        if family.name.startswith("dana_"):
+            families.add(family.name)
+    return names, families
+
+
+def test_prometheus_scrapes_every_server_of_compose_directly(compose):
+    config = load(DEPLOY / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    targets = {}
+    for name, job in jobs.items():
+        assert job.get("metrics_path", METRICS_PATH) == METRICS_PATH, f"prometheus.yml {name}: not {METRICS_PATH}"
+        for sd in job.get("dns_sd_configs", []):
+            assert sd.get("type") == "A", f"prometheus.yml {name}: one address per replica is an A lookup"
+            targets |= {(host, sd["port"]): name for host in sd["names"]}
+        for static in job.get("static_configs", []):
+            targets |= {(t.rsplit(":", 1)[0], int(t.rsplit(":", 1)[1])): name for t in static["targets"]}
+    expected = {(service, SERVICES[service]): job for service, job in METRICS_SERVERS.items()}
+    assert targets == expected, f"deploy/prometheus.yml scrapes {targets}, compose serves /metrics at {expected}"
+    for (host, _), _job in targets.items():
+        assert host in compose["services"], f"prometheus.yml: {host} is not a compose service"
+    prometheus = compose["services"]["prometheus"]
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"], \
+        "compose prometheus does not read deploy/prometheus.yml"
+    assert all(str(p).startswith("127.0.0.1:") for p in prometheus.get("ports", [])), \
+        "compose prometheus must listen on this host only"
+    assert prometheus.get("profiles"), "compose prometheus is optional (a profile), not part of every `up`"
+
+
+def test_helm_pods_are_annotated_for_prometheus(helm_rasa, helm_actions):
+    for label, values in (("values-rasa.yaml", helm_rasa), ("values-action-server.yaml", helm_actions)):
+        annotations = values.get("podAnnotations") or {}
+        assert annotations.get("prometheus.io/scrape") == "true", f"{label}: pods not marked for scraping"
+        assert annotations.get("prometheus.io/port") == str(values["applicationSettings"]["port"]), \
+            f"{label}: prometheus.io/port is not the server's port"
+        assert annotations.get("prometheus.io/path") == METRICS_PATH, f"{label}: prometheus.io/path"
+
+
+def test_the_public_balancers_do_not_serve_metrics():
+    for name in ("haproxy.cfg", "compose-haproxy.cfg"):
+        public = haproxy_sections((DEPLOY / name).read_text())["frontend public"]
+        assert any(line.startswith("http-request deny") and "metrics" in line for line in public), \
+            f"deploy/{name}: the public frontend passes /metrics on (Prometheus scrapes the servers directly)"
+    assert "channels.metrics.MetricsInput" in load(ROOT / "credentials.yml"), "credentials.yml lost GET /metrics"
+
+
+def test_the_grafana_dashboard_queries_what_dana_serves():
+    dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
+    panels = dashboard["panels"]
+    assert panels and dashboard.get("uid") and dashboard.get("title"), "grafana-dashboard.json: no panels, uid or title"
+    assert len({p["id"] for p in panels}) == len(panels), "grafana-dashboard.json: panel ids repeat"
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables.get("datasource", {}).get("query") == "prometheus", \
+        "grafana-dashboard.json: no Prometheus data source variable"
+    exposed, families = exposed_metrics()
+    queried = set()
+    for panel in panels:
+        assert {"x", "y", "w", "h"} <= set(panel["gridPos"]), f"panel {panel['title']}: gridPos"
+        assert panel["targets"], f"panel {panel['title']}: no query"
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == "${datasource}", f"panel {panel['title']}: fixed data source"
+            queried |= set(re.findall(r"\b(?:dana|process|python)_[a-z_]+\b", target["expr"]))
+    unknown = queried - exposed
+    assert not unknown, f"grafana-dashboard.json queries {sorted(unknown)}, which bot/server/metrics.py does not serve"
+    missing = {f for f in families if not any(q.startswith(f) for q in queried)}
+    assert not missing, f"grafana-dashboard.json shows nothing of {sorted(missing)}"
+    documented = (ROOT / "docs" / "metrics.md").read_text()
+    undocumented = {f for f in families if f not in documented}
+    assert not undocumented, f"docs/metrics.md does not explain {sorted(undocumented)}"

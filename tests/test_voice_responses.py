@@ -96,7 +96,8 @@ def test_kazakh_voice_variations_are_kazakh():
 
 # Any slot or action value a response may name, with a plausible value.
 SAMPLE = {"login": "0851234567", "phone_number": "+77051234567", "ticket_id": "42",
-          "amount": "5 000", "eta": "2026-11-18T13:00:00+00:00", "callback_due": "2026-11-18T13:00:00+00:00",
+          "amount": "5 000", "eta": "2026-11-18T13:00:00+00:00", "outage_eta": "2026-11-18T13:00:00+00:00",
+          "callback_due": "2026-11-18T13:00:00+00:00",
           "visit_due": "2026-11-19T13:00:00+00:00", "resolve_due": "2026-11-21T13:00:00+00:00",
           "callback_from": "2026-11-19T09:00:00+05:00", "payment_date": "2026-11-17",
           "ticket_status": "open"}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Website chat widget: install the pinned npm packages (package-lock.json) and
-# copy rasa-webchat's UMD bundle to web/static/webchat.js, which Rasa serves
-# (channels/web.py), so beeline.kz never loads the widget from a CDN.
+# Website chat widget and operator console: install the pinned npm packages
+# (package-lock.json), copy rasa-webchat's UMD bundle to web/static/webchat.js
+# (served by channels/web.py) and Chart.js's to web/console/chart.umd.js (served
+# by channels/console.py), so no page loads code from a CDN.
 # Skipped in well under a second when nothing changed.
 set -euo pipefail
 WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,7 +14,7 @@ OUT=static/webchat.js
 # lock file means node_modules already matches it.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   command -v npm >/dev/null || { echo "web/build.sh: npm not found (Node 18+ needed for the chat widget)" >&2; exit 1; }
-  echo "==> web: npm ci (rasa-webchat, playwright-core)"
+  echo "==> web: npm ci (rasa-webchat, chart.js, playwright-core)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
@@ -26,4 +27,11 @@ if [ ! -f "$OUT" ] || [ "$BUNDLE" -nt "$OUT" ] || [ "$0" -nt "$OUT" ]; then
   fi
   mv "$OUT.tmp" "$OUT"
   echo "==> web: $OUT ($(wc -c < "$OUT") bytes)"
+fi
+
+CHART=node_modules/chart.js/dist/chart.umd.min.js
+CHART_OUT=console/chart.umd.js
+if [ ! -f "$CHART_OUT" ] || [ "$CHART" -nt "$CHART_OUT" ]; then
+  cp "$CHART" "$CHART_OUT.tmp" && mv "$CHART_OUT.tmp" "$CHART_OUT"
+  echo "==> web: $CHART_OUT ($(wc -c < "$CHART_OUT") bytes)"
 fi

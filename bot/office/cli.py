@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import difflib
 import getpass
 import json
-import re
 import sys
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from tabulate import tabulate
 
-from bot.config import ASTANA, settings
-from bot.office import handoff, models, notices
+from bot.config import ASTANA, LIMITS, settings
+from bot.office import handoff, models, notices, outages, staff
 from bot.office.db import init_db, new_session
 
 # table name → model (the requests' statuses: notices.REQUEST_STATUSES)
@@ -71,29 +69,20 @@ def _cell(value: Any) -> str:
     return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
 
 
-_RELATIVE = re.compile(r"\+(\d+)([dhm])")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-
-def _moment(text: str, sign: int) -> datetime:
-    match = _RELATIVE.fullmatch(text.strip())
-    if match:
-        return datetime.now(ASTANA) + sign * timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO time nor +Nd / +Nh / +Nm: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=ASTANA)
-
-
 def _when(text: str) -> datetime:
     """--until: ISO time (Astana unless it says otherwise), or +2d / +4h / +90m from now."""
-    return _moment(text, +1)
+    try:
+        return outages.parse_until(text, datetime.now(ASTANA))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _ago(text: str) -> datetime:
     """--since: ISO time (Astana unless it says otherwise), or +7d / +12h / +30m back from now."""
-    return _moment(text, -1)
+    try:
+        return outages.parse_since(text, datetime.now(ASTANA))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def cmd_init(args) -> int:
@@ -208,35 +197,87 @@ def cmd_line(args) -> int:
     return 0
 
 
-def cmd_outage(args) -> int:
-    with new_session() as session, session.begin():
+def _outage_refused(refused: outages.OutageRefused, area: str = "", suspected_id: int = 0) -> int:
+    """The refusal said as the CLI says it; the exit code."""
+    if refused.reason == "unknown_area":
         # An outage applies to the subscribers of its area: a mistyped one applies to nobody.
-        areas = set(session.execute(select(models.Subscriber.area).distinct()).scalars())
-        if args.area not in areas:
-            close = difflib.get_close_matches(args.area, sorted(areas), n=3, cutoff=0.5)
-            hint = f"; did you mean: {', '.join(close)}" if close else f"; known areas: {', '.join(sorted(areas))}"
-            print(f"no subscriber in area {args.area!r}{hint}", file=sys.stderr)
-            return 2
-        outage = models.Outage(
-            area=args.area,
-            started_at=datetime.now(ASTANA),
-            expected_end=args.until,
-            note=args.note or "",
-        )
-        session.add(outage)
-        session.flush()
-        print(f"outage #{outage.id} declared for {args.area}")
+        close = refused.suggestions
+        hint = f"; did you mean: {', '.join(close)}" if close else f"; known areas: {', '.join(outages.areas())}"
+        print(f"no subscriber in area {area!r}{hint}", file=sys.stderr)
+    elif refused.reason == "ends_in_the_past":
+        print("--until is in the past", file=sys.stderr)
+    elif refused.reason == "not_found":
+        print(f"no suspected outage #{suspected_id}", file=sys.stderr)
+        return 1
+    else:  # confirmed | dismissed
+        print(f"suspected outage #{suspected_id} was {refused.reason} already", file=sys.stderr)
+    return 2
+
+
+def _astana(value: str | None) -> str | None:
+    """An ISO time from the outages service, in Astana time as the listings show it."""
+    return datetime.fromisoformat(value).astimezone(ASTANA).isoformat(timespec="minutes") if value else value
+
+
+def cmd_outage(args) -> int:
+    try:
+        made = outages.declare(args.area, args.until, f"cli:{getpass.getuser()}", args.note or "")
+    except outages.OutageRefused as refused:
+        return _outage_refused(refused, area=args.area)
+    print(f"outage #{made['id']} declared for {args.area}")
+    if made["told"]:
+        print(f"the open suspected outage there is confirmed; {made['told']} customer(s) who reported it will be told")
     return 0
 
 
 def cmd_clear_outage(args) -> int:
-    with new_session() as session, session.begin():
-        outage = session.get(models.Outage, args.id)
-        if outage is None:
-            print(f"no outage #{args.id}", file=sys.stderr)
-            return 1
-        told = notices.outage_cleared(session, outage, datetime.now(ASTANA))
+    try:
+        told = outages.clear(args.id, f"cli:{getpass.getuser()}")
+    except outages.OutageRefused:
+        print(f"no outage #{args.id}", file=sys.stderr)
+        return 1
     print(f"outage #{args.id} cleared; {told} customer(s) told about it will hear it is over")
+    return 0
+
+
+def cmd_outage_affected(args) -> int:
+    try:
+        rows = outages.affected(args.id)
+    except outages.OutageRefused:
+        print(f"no outage #{args.id}", file=sys.stderr)
+        return 1
+    handoff.audit(f"cli:{getpass.getuser()}", "view", f"outage:{args.id}:affected")  # logins shown
+    _print([{**row, "told_at": _astana(row["told_at"])} for row in rows], args.json)
+    return 0
+
+
+def cmd_suspected(args) -> int:
+    by = f"cli:{getpass.getuser()}"
+    if args.suspected_command == "confirm":
+        try:
+            made = outages.confirm(args.id, by, args.until, args.note or "")
+        except outages.OutageRefused as refused:
+            return _outage_refused(refused, suspected_id=args.id)
+        print(
+            f"suspected outage #{args.id} confirmed: outage #{made['id']} declared for {made['area']}; "
+            f"{made['told']} customer(s) who reported it will be told"
+        )
+        return 0
+    if args.suspected_command == "dismiss":
+        try:
+            outages.dismiss(args.id, by)
+        except outages.OutageRefused as refused:
+            return _outage_refused(refused, suspected_id=args.id)
+        print(f"suspected outage #{args.id} dismissed")
+        return 0
+    rows = outages.suspected()
+    if rows:
+        handoff.audit(by, "view", "suspected:open")  # the reporters' logins shown
+    times = ("first_report_at", "last_report_at", "raised_at")
+    shown = [{**row, **{key: _astana(row[key]) for key in times}} for row in rows]
+    if not args.json:
+        shown = [{**row, "logins": ", ".join(row["logins"])} for row in shown]
+    _print(shown, args.json)
     return 0
 
 
@@ -376,6 +417,87 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def _staff_refused(refused: staff.StaffRefused, name: str) -> int:
+    print(
+        {
+            "exists": f"a staff account {name!r} already exists",
+            "bad_role": f"the role must be one of {', '.join(staff.ROLES)}",
+            "bad_username": "a username is 1–64 letters, digits or ._@+- (no spaces)",
+            "short_password": f"the password must have at least {LIMITS.staff_password_min_chars} characters",
+            "not_found": f"no staff account {name!r}",
+        }.get(refused.reason, refused.reason),
+        file=sys.stderr,
+    )
+    return 1 if refused.reason == "not_found" else 2
+
+
+def _new_password(args) -> str | None:
+    """--password-stdin: the first line of stdin; else asked twice (not echoed)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"New password for {args.name}: ")
+    if getpass.getpass("Again: ") != first:
+        print("the two passwords differ; nothing changed", file=sys.stderr)
+        return None
+    return first
+
+
+def _by() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_staff_add(args) -> int:
+    password = _new_password(args)
+    if password is None:
+        return 2
+    try:
+        staff.create_user(args.name, args.role, password, by=_by())
+    except staff.StaffRefused as refused:
+        return _staff_refused(refused, args.name)
+    print(f"staff account {args.name} ({args.role}) created")
+    return 0
+
+
+def cmd_staff_list(args) -> int:
+    rows = staff.users()
+    for row in rows:  # Astana time, as the other listings
+        for key in ("locked_until", "created_at"):
+            if row[key]:
+                row[key] = datetime.fromisoformat(row[key]).astimezone(ASTANA).isoformat(timespec="minutes")
+    _print(rows, args.json)
+    return 0
+
+
+def cmd_staff_passwd(args) -> int:
+    password = _new_password(args)
+    if password is None:
+        return 2
+    try:
+        staff.set_password(args.name, password, by=_by())
+    except staff.StaffRefused as refused:
+        return _staff_refused(refused, args.name)
+    print(f"password of {args.name} changed; their console sessions have ended")
+    return 0
+
+
+def cmd_staff_unlock(args) -> int:
+    try:
+        staff.unlock(args.name, by=_by())
+    except staff.StaffRefused as refused:
+        return _staff_refused(refused, args.name)
+    print(f"{args.name} unlocked")
+    return 0
+
+
+def cmd_staff_disable(args) -> int:
+    try:
+        staff.disable(args.name, by=_by())
+    except staff.StaffRefused as refused:
+        return _staff_refused(refused, args.name)
+    print(f"{args.name} disabled; their console sessions have ended")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Dana back-office admin")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -435,6 +557,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clear-outage", help="mark an outage as cleared")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_clear_outage)
+
+    p = sub.add_parser("outage-affected", help="who Dana told about an outage (conversations, logins; audited)")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outage_affected)
+
+    p = sub.add_parser(
+        "suspected",
+        help="suspected outages: list the open ones, confirm or dismiss one",
+        description="Many logins of one area reporting no internet within minutes, with no outage declared "
+        "(LIMITS.suspected_outage_reports / suspected_outage_minutes, bot/office/outages.py). Without a "
+        "step: the open ones with the reporters' logins (audited). confirm declares the outage and tells "
+        "the customers who reported it; dismiss closes it.",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_suspected, suspected_command=None)
+    steps = p.add_subparsers(dest="suspected_command")
+    step = steps.add_parser("confirm", help="declare the outage; the customers who reported it are told")
+    step.add_argument("id", type=int)
+    step.add_argument("--until", type=_when, metavar="TIME", help="expected end: ISO time (Astana) or +4h / +2d")
+    step.add_argument("--note")
+    step = steps.add_parser("dismiss", help="no outage: close the suspicion")
+    step.add_argument("id", type=int)
 
     p = sub.add_parser("deliver-handoffs", help="re-send undelivered hand-offs to the contact centre webhook")
     p.set_defaults(func=cmd_deliver_handoffs)
@@ -498,6 +643,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("staff", help="operator console accounts (bot/office/staff.py)")
+    staff_sub = p.add_subparsers(dest="staff_command", required=True)
+    p = staff_sub.add_parser("add", help="a new account; the password is asked twice")
+    p.add_argument("name")
+    p.add_argument("--role", choices=staff.ROLES, default=staff.OPERATOR, help="default: operator")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    p.set_defaults(func=cmd_staff_add)
+    p = staff_sub.add_parser("list", help="the accounts (no passwords)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staff_list)
+    p = staff_sub.add_parser("passwd", help="set an account's password (its sessions end)")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    p.set_defaults(func=cmd_staff_passwd)
+    p = staff_sub.add_parser("unlock", help="clear an account's wrong-password lock")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_staff_unlock)
+    p = staff_sub.add_parser("disable", help="an account that can no longer log in (its sessions end)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_staff_disable)
     return parser
 
 

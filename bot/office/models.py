@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeMeta, registry
 
@@ -136,6 +138,37 @@ class StaffAction(Base):
     staff = Column(String(64), nullable=False)
     action = Column(String(32), nullable=False)  # claim, reply, close, view …
     target = Column(String(160), nullable=False)  # e.g. handoff:12
+
+
+class StaffUser(Base):
+    """An operator console account (bot/office/staff.py)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)  # operator | supervisor
+    password_hash = Column(String(255), nullable=False)  # scrypt$n$r$p$salt$hash
+    failed_logins = Column(Integer, nullable=False, default=0, server_default="0")  # consecutive
+    locked_until = Column(AwareDateTime)
+    disabled = Column(Boolean, nullable=False, default=False)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """A console login; only the token's SHA-256 is kept, never the token."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    username = Column(String(64), nullable=False, index=True)
+    role = Column(String(16), nullable=False)
+    csrf = Column(String(64), nullable=False)
+    language = Column(String(2))  # the console's language, kk | ru
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    expires_at = Column(AwareDateTime, nullable=False)
+    last_seen_at = Column(AwareDateTime, nullable=False)
 
 
 class Consent(Base):
@@ -255,6 +288,9 @@ class OutageNotice(Base):
     outage_id = Column(Integer, ForeignKey("outages.id"), nullable=False, index=True)
     conversation_id = Column(String(128), nullable=False)
     told_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    # Added later (nullable): who was told, for staff (bot/office/outages.py affected()).
+    channel = Column(String(32))
+    login = Column(String(20))
 
 
 class Notification(Base):
@@ -272,6 +308,51 @@ class Notification(Base):
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
     sent_at = Column(AwareDateTime, index=True)
     outcome = Column(String(32))  # sent | undeliverable: <why>
+
+
+class ConnectionReport(Base):
+    """A customer said the internet is down and gave a login whose area has no
+    outage declared (bot/office/outages.py): a burst of them from one area raises
+    a SuspectedOutage."""
+
+    __tablename__ = "connection_reports"
+    __table_args__ = (Index("ix_connection_reports_area_created_at", "area", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    login = Column(String(20), nullable=False, index=True)
+    area = Column(String(120), nullable=False)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False, default="rest")
+    language = Column(String(2), nullable=False, default="kk")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class SuspectedOutage(Base):
+    """Many logins of one area reported the internet down at once
+    (bot/office/outages.py): open until staff confirm it (an outage is declared)
+    or dismiss it. At most one open per area — the partial unique index makes
+    two servers raising it at the same moment raise it once."""
+
+    __tablename__ = "suspected_outages"
+    __table_args__ = (
+        Index(
+            "uq_suspected_outages_open_area",
+            "area",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    area = Column(String(120), nullable=False)
+    status = Column(String(16), nullable=False, default="open")  # open|confirmed|dismissed
+    reports = Column(Integer, nullable=False)  # different logins when it was raised
+    first_report_at = Column(AwareDateTime, nullable=False)
+    raised_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    decided_by = Column(String(64))
+    decided_at = Column(AwareDateTime)
+    outage_id = Column(Integer, ForeignKey("outages.id"))  # the outage a confirmation declared
 
 
 # Rasa's tracker store table (SQLTrackerStore.SQLEvent) in the same database, as

@@ -57,6 +57,7 @@ class Miss:
     intent: str  # predicted intent (the one it is listed under)
     confidences: list[float] = field(default_factory=list)  # of the predicted intent, per message
     fallbacks: int = 0  # how many of the messages went to nlu_fallback
+    last_seen: Optional[datetime] = None  # when the latest of the messages was sent
 
     @property
     def count(self) -> int:
@@ -140,6 +141,31 @@ def mask(text: str) -> str:
 
 # Rasa's entity marks: «[0851234567](login)» and «[қазақша]{"entity": "language", …}».
 _MARK = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]*\}")
+_ANNOTATION = re.compile(r"\[([^\]\[]+)\]\(([\w-]+)\)")
+
+
+def as_example(example: str) -> str:
+    """An example someone hands back (a miss labelled in the console) made safe
+    to keep as training data, without the extractor: one line; outside entity
+    marks, long numbers and phone-like digits become zeros and e-mails the
+    stand-in, stray brackets round; a login, phone, e-mail or name mark holds
+    its stand-in. What ``mask`` wrote comes back unchanged."""
+    text = _SPACES.sub(" ", "".join(c if c.isprintable() else " " for c in example)).strip()
+
+    def between(part: str) -> str:
+        return _zero_digits(part.replace("[", "(").replace("]", ")"))
+
+    out, position = [], 0
+    for mark in _ANNOTATION.finditer(text):
+        value, kind = mark.group(1).strip(), mark.group(2)
+        if kind in STAND_INS:
+            value = STAND_INS[kind]
+        elif kind not in KEPT:
+            value = _LONG_DIGITS.sub(lambda m: "0" * len(m.group()), value)
+        out += [between(text[position : mark.start()]), f"[{value}]({kind})"]
+        position = mark.end()
+    out.append(between(text[position:]))
+    return _SPACES.sub(" ", "".join(out)).strip()
 
 
 def plain(example: str) -> str:
@@ -210,6 +236,7 @@ def find_misses(
     (at most ``limit`` examples)."""
     until = until or datetime.now(timezone.utc)
     by_key: dict[str, list[tuple[str, str, float, bool]]] = defaultdict(list)
+    seen: dict[str, float] = {}
     for event in _user_events(since, until, url):
         found = _is_miss(event)
         if found:
@@ -217,12 +244,21 @@ def find_misses(
             masked = mask(text)
             if masked:
                 by_key[_key(masked)].append((masked, intent, confidence, fallback))
+                if isinstance(event.get("timestamp"), (int, float)):
+                    seen[_key(masked)] = max(seen.get(_key(masked), 0.0), event["timestamp"])
     misses = []
-    for messages in by_key.values():
+    for key, messages in by_key.items():
         text = Counter(m[0] for m in messages).most_common(1)[0][0]
         intent = Counter(m[1] for m in messages).most_common(1)[0][0]
+        last = datetime.fromtimestamp(seen[key], timezone.utc) if key in seen else None
         misses.append(
-            Miss(text=text, intent=intent, confidences=[m[2] for m in messages], fallbacks=sum(m[3] for m in messages))
+            Miss(
+                text=text,
+                intent=intent,
+                confidences=[m[2] for m in messages],
+                fallbacks=sum(m[3] for m in messages),
+                last_seen=last,
+            )
         )
     misses.sort(key=lambda m: (-m.count, _key(m.text)))
     if limit is not None:

@@ -45,6 +45,10 @@ STATUS_RESPONSES = {
     (PaymentInvestigation, "answered"): ("utter_notify_investigation_answered", "investigation_id"),
 }
 OUTAGE_CLEARED = "utter_notify_outage_restored"
+# Staff confirmed the outage the customer's report raised (bot/office/outages.py):
+# the area (its city) and the expected end, if staff gave one.
+OUTAGE_FOUND = "utter_notify_outage_found"
+OUTAGE_FOUND_NO_ETA = "utter_notify_outage_found_no_eta"
 
 
 # The statuses staff may set, per kind of request (the admin CLI and the operator API).
@@ -78,15 +82,41 @@ def set_request_status(kind: str, request_id: int, status: str, staff: str) -> b
         return told
 
 
-def told_about_outage(outage_id: int, conversation_id: str, channel: Optional[str]) -> None:
+def told_about_outage(
+    outage_id: int, conversation_id: str, channel: Optional[str], login: Optional[str] = None
+) -> None:
     """Dana told this conversation about the outage (once is enough)."""
     if channel in UNREACHABLE_LATER:
         return
     try:
         with new_session() as session, session.begin():
-            session.add(OutageNotice(outage_id=outage_id, conversation_id=conversation_id))
+            notice = OutageNotice(outage_id=outage_id, conversation_id=conversation_id, channel=channel, login=login)
+            session.add(notice)
     except IntegrityError:
         pass  # told before
+
+
+def outage_found(
+    session: Session, outage: Outage, conversation_id: str, channel: Optional[str], login: Optional[str] = None
+) -> Optional[int]:
+    """A customer whose report raised the suspicion hears the outage staff
+    confirmed, and is noted as told so they hear when it is over; in the
+    caller's transaction. The notification's id, None if nothing is sent."""
+    if channel in UNREACHABLE_LATER:
+        return None
+    noted = session.execute(
+        select(OutageNotice.id).where(
+            OutageNotice.outage_id == outage.id, OutageNotice.conversation_id == conversation_id
+        )
+    ).first()
+    if noted:
+        return None  # told in the conversation already
+    session.add(OutageNotice(outage_id=outage.id, conversation_id=conversation_id, channel=channel, login=login))
+    slots = {"outage_area": outage.area.split(",")[0]}  # the city only, as the diagnostics say it
+    if outage.expected_end:
+        slots["outage_eta"] = outage.expected_end.isoformat()
+    response = OUTAGE_FOUND if outage.expected_end else OUTAGE_FOUND_NO_ETA
+    return _notify(session, conversation_id, f"outage:{outage.id}:found", response, slots)
 
 
 def status_set(session: Session, row: Any, status: str) -> Optional[int]:

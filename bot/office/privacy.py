@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from bot.office.models import (
     CallbackRequest,
+    ConnectionReport,
     Consent,
     CsatAnswer,
     Handoff,
@@ -159,6 +160,10 @@ def purge(session: Session, cutoff: datetime) -> Counter:
     # Who was told what, and when: only the conversation id links them to a person.
     done["notifications"] = session.execute(delete(Notification).where(Notification.created_at < cutoff)).rowcount
     done["outage notices"] = session.execute(delete(OutageNotice).where(OutageNotice.told_at < cutoff)).rowcount
+    # «No internet» reports (bot/office/outages.py): a login and a conversation id.
+    done["connection reports"] = session.execute(
+        delete(ConnectionReport).where(ConnectionReport.created_at < cutoff)
+    ).rowcount
     return done
 
 
@@ -288,6 +293,9 @@ def export_subscriber(session: Session, login: str) -> dict | None:
                 ("ratings", CsatAnswer),
             )
         },
+        "connection_reports": [
+            _row(r) for r in session.execute(select(ConnectionReport).where(ConnectionReport.login == login)).scalars()
+        ],
         "conversations": conversations,
     }
 
@@ -308,6 +316,12 @@ def erase_subscriber(session: Session, login: str) -> Counter | None:
     done["ratings anonymised"] = _unlink_ratings(session, CsatAnswer.conversation_id.in_(senders)) if senders else 0
     for told, label in ((Notification, "notifications"), (OutageNotice, "outage notices")):
         done[label] = len(senders) and session.execute(delete(told).where(told.conversation_id.in_(senders))).rowcount
+    done["outage notices"] += session.execute(delete(OutageNotice).where(OutageNotice.login == login)).rowcount
+    done["connection reports"] = session.execute(
+        delete(ConnectionReport).where(
+            or_(ConnectionReport.login == login, ConnectionReport.conversation_id.in_(senders))
+        )
+    ).rowcount
     for kind, rows in _requests_of(session, login).items():
         done[f"{kind} anonymised"] = _anonymise(
             session, [r for r in rows if kind != "refunds" or not _payer_is_other(r, login)]

@@ -21,15 +21,20 @@ database as the back office) with plain SQL; ratings from ``csat_answers``
 - **CSAT**: the answers given in the period (by their own day, channel and
   language): how many, their mean, and the share of ``LIMITS.csat_satisfied_from``
   and above («4–5»).
+- **Intents** (``Conversation.intents``, for bot/office/analytics.py): what NLU
+  made of the customer messages Dana answered (``nlu_fallback`` included).
+
+This module is the back office's one reader of conversations in ``events``:
+``conversations`` for the figures, ``languages`` for a request's conversation.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -56,6 +61,7 @@ class Conversation:
     handed_off: bool = False
     turns: int = 0  # customer messages Dana answered
     fallbacks: int = 0  # … of which she did not understand
+    intents: Counter = field(default_factory=Counter)  # of those messages, by the intent NLU gave
 
     @property
     def day(self) -> str:
@@ -129,6 +135,8 @@ def _read(session: _Session, row: sa.engine.Row) -> None:
         if not session.paused:
             session.conversation.turns += 1
             session.missed = row.intent_name == FALLBACK_INTENT
+            if row.intent_name:
+                session.conversation.intents[row.intent_name] += 1
     elif kind == "action" and row.action_name == FALLBACK_ACTION and not session.paused:
         session.missed = True
     elif kind == "bot" and session.conversation is not None:
@@ -172,6 +180,12 @@ class _Group:
     fallbacks: int = 0
     ratings: List[int] = field(default_factory=list)
 
+    def add(self, talk: Conversation) -> None:
+        self.conversations += 1
+        self.handed_off += talk.handed_off
+        self.turns += talk.turns
+        self.fallbacks += talk.fallbacks
+
     def row(self) -> Dict[str, Any]:
         satisfied = [r for r in self.ratings if r >= LIMITS.csat_satisfied_from]
         return {
@@ -211,10 +225,7 @@ def report(
     for talk in conversations(start, end, url):
         values = {"day": talk.day, "channel": talk.channel, "language": talk.language}
         for group in (groups[tuple(values[d] for d in by)], total):
-            group.conversations += 1
-            group.handed_off += talk.handed_off
-            group.turns += talk.turns
-            group.fallbacks += talk.fallbacks
+            group.add(talk)
     for answer in answers(start, end, url):
         day = answer.created_at.astimezone(ASTANA).date().isoformat()
         values = {"day": day, "channel": answer.channel, "language": answer.language}
@@ -222,6 +233,40 @@ def report(
         total.ratings.append(answer.rating)
     rows = [{**dict(zip(by, key, strict=True)), **groups[key].row()} for key in sorted(groups)]
     return {"since": since.isoformat(), "until": until.isoformat(), "by": by, "rows": rows, "total": total.row()}
+
+
+def figures(talks: Iterable[Conversation] = (), ratings: Iterable[int] = ()) -> Dict[str, Any]:
+    """The figures ``report`` gives one group, for any conversations and ratings."""
+    group = _Group(ratings=list(ratings))
+    for talk in talks:
+        group.add(talk)
+    return group.row()
+
+
+def languages(conversation_ids: Iterable[Optional[str]], url: Optional[str] = None) -> Dict[str, str]:
+    """The language each conversation last had (its ``language`` slot), for
+    those still in the tracker store (retention deletes old ones)."""
+    wanted = sorted({c for c in conversation_ids if c})
+    engine = get_engine(url)
+    found: Dict[str, str] = {}
+    if not wanted or not sa.inspect(engine).has_table("events"):
+        return found
+    with engine.connect() as connection:
+        for start in range(0, len(wanted), 500):
+            query = (
+                sa.select(RASA_EVENTS.c.sender_id, RASA_EVENTS.c.data)
+                .where(
+                    RASA_EVENTS.c.type_name == "slot",
+                    RASA_EVENTS.c.sender_id.in_(wanted[start : start + 500]),
+                    RASA_EVENTS.c.data.like("%language%"),  # a coarse filter; the JSON decides
+                )
+                .order_by(RASA_EVENTS.c.id)
+            )
+            for row in connection.execute(query):
+                data = _data(row)
+                if data.get("name") == "language" and data.get("value") in LANGUAGES:
+                    found[row.sender_id] = data["value"]
+    return found
 
 
 # Column titles of the printed table, and how each figure is shown.

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator, Deque, Optional
 
 from bot.config import LIMITS
+from bot.server import metrics
 
 
 class Admission:
@@ -53,10 +54,16 @@ class Admission:
         finally:
             timer.cancel()
 
+    @property
+    def waiting(self) -> int:
+        """Messages waiting for a slot (the dana_admission_queue_depth gauge)."""
+        return len(self._waiting)
+
     def _give_up(self, turn: asyncio.Future) -> None:
         if not turn.done():
             self._waiting.remove(turn)
             turn.set_result(False)
+            metrics.admission_timed_out()
 
     def _release(self) -> None:
         while self._waiting:

@@ -32,7 +32,7 @@ from typing import Any, Awaitable, Callable, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.server import admission, rate_limit
+from bot.server import admission, metrics, rate_limit
 from bot.text.language.detect import detect_language
 from bot.text.language.reply import UNDECIDED, metadata_hints, reply_language, start_language
 
@@ -77,6 +77,7 @@ def guard(handler: Handler, limiter: Optional[Any], admitter: Optional[admission
         if limiter is not None:
             verdict = await limiter.hit(str(message.sender_id))
             if not verdict.allowed:
+                metrics.rate_limited(message.input_channel)
                 if verdict.first_refusal:  # one line per flood, not one per message
                     logger.warning(
                         "a %s sender is over the rate limit: told once, the rest of the window is dropped",
@@ -84,18 +85,19 @@ def guard(handler: Handler, limiter: Optional[Any], admitter: Optional[admission
                     )
                     await _say(message, RATE_LIMITED)
                 return None
-        try:
-            if admitter is None:
-                return await handler(message)
-            async with admitter.slot():
-                return await handler(message)
-        except Exception as error:
-            if message.input_channel in OWN_FAILURE_ANSWER:
-                raise
-            # The type only: the message of a database error can quote the customer's text.
-            logger.error("message handling failed (channel %s): %s", message.input_channel, type(error).__name__)
-            await _say(message, UNAVAILABLE)
-            return None
+        with metrics.answering(message.input_channel):  # arrival → answer, the wait included
+            try:
+                if admitter is None:
+                    return await handler(message)
+                async with admitter.slot():
+                    return await handler(message)
+            except Exception as error:
+                if message.input_channel in OWN_FAILURE_ANSWER:
+                    raise
+                # The type only: the message of a database error can quote the customer's text.
+                logger.error("message handling failed (channel %s): %s", message.input_channel, type(error).__name__)
+                await _say(message, UNAVAILABLE)
+                return None
 
     return guarded_handler
 
@@ -109,4 +111,5 @@ def guarded(handler: Handler) -> Handler:
     global _limits
     if _limits is None:
         _limits = (rate_limit.from_environment(), admission.from_environment())
+        metrics.watch_admission(_limits[1])
     return guard(handler, *_limits)

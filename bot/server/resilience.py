@@ -25,6 +25,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, cre
 from rasa.shared.core.events import Event
 
 from bot.config import LIMITS
+from bot.server import metrics
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "utter_service_unavailable"
@@ -50,6 +51,7 @@ def guarded_run(original: Callable) -> Callable:
                     delay = min(delay * 2, 2.0)
                     continue
                 logger.error("custom action %s failed: %s", self.name(), type(error).__name__)
+                metrics.action_failed(self.name())
                 message: Any = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
                 return [create_bot_utterance(message)] if message else []
 

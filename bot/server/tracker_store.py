@@ -46,7 +46,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.config import LIMITS
 from bot.office.db import database_unavailable
-from bot.server import handoff_relay
+from bot.server import handoff_relay, metrics
 from bot.server.speedups import encode_json
 
 logger = logging.getLogger(__name__)
@@ -163,13 +163,15 @@ class DanaTrackerStore(SQLTrackerStore):
             rows = connection.execute(self._load_query, {"sender_id": sender_id}).scalars().all()
         return [json.loads(data) for data in rows]
 
-    def _append_events(self, tracker: DialogueStateTracker, stored: Optional[int]) -> None:
+    def _append_events(self, tracker: DialogueStateTracker, stored: Optional[int]) -> List[Event]:
+        """The events appended (those beyond the ``stored`` ones)."""
         with self.engine.begin() as connection:
             if stored is None:
                 stored = connection.execute(self._count_query, {"sender_id": tracker.sender_id}).scalar_one()
             new = list(tracker.events)[stored:]
             if new:
                 connection.execute(self._insert, [_event_row(tracker.sender_id, e) for e in new])
+        return new
 
     def _stored_replies(self, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
         with self.engine.connect() as connection:
@@ -211,12 +213,13 @@ class DanaTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         stored = tracker.__dict__.get(_STORED)
 
-        async def attempt(number: int) -> None:
+        async def attempt(number: int) -> Optional[List[Event]]:
             # A failed attempt may have committed: count what is stored.
-            self._append_events(tracker, None if number else stored)
+            return self._append_events(tracker, None if number else stored)
 
-        await retry_on_disconnect(attempt, "saving a conversation")
+        appended = await retry_on_disconnect(attempt, "saving a conversation")
         setattr(tracker, _STORED, len(tracker.events))
+        metrics.turn_saved(tracker, stored, appended, self.domain)  # messages, intents, fallbacks, hand-offs
         # A handed-over conversation's new messages go on to the operator's platform.
         handoff_relay.relay(tracker, stored or 0)
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -93,3 +95,96 @@ async def test_a_language_switch_at_the_login_question_is_no_bad_login(seeded, d
     events = await ValidateDiagnosticsForm().run(dispatcher, tracker, domain_dict)
     assert responses(dispatcher) == ["utter_language_chosen"]  # then the form asks for the login again
     assert slots_of(events) == {"login": None}  # no strike, nothing taken as a login
+
+
+# --- suspected outages: «no internet» reports (bot/office/outages.py) ---------------
+
+NEIGHBOURS = [f"08610000{n:02d}" for n in range(1, 6)]
+STREET = "Павлодар, Орталық ауданы"
+
+
+def _said(intent, channel="telegram"):
+    """A conversation where the customer said ``intent`` on ``channel``."""
+    return [
+        {
+            "event": "user",
+            "text": "интернет жоқ",
+            "input_channel": channel,
+            "parse_data": {"intent": {"name": intent, "confidence": 1.0}, "entities": []},
+        }
+    ]
+
+
+async def _diagnose(dispatcher, domain_dict, login, intent="internet_down", sender="telegram:1", lang="ru"):
+    tracker = make_tracker(slots={"login": login}, events=_said(intent), sender_id=sender, lang=lang)
+    events = await ActionRunDiagnostics().run(dispatcher, tracker, domain_dict)
+    return slots_of(events)["diagnosis"]
+
+
+async def _recorded():
+    from bot.office import outages
+
+    for task in list(outages._background):
+        await task
+
+
+@pytest.fixture
+def street(seeded):
+    from bot.office.models import Subscriber
+
+    with new_session(seeded) as session, session.begin():
+        for login in NEIGHBOURS:
+            session.add(Subscriber(login=login, full_name="Абонент", area=STREET))
+    return seeded
+
+
+async def test_five_neighbours_without_internet_raise_a_suspected_outage_after_their_answers(
+    street, dispatcher, domain_dict, monkeypatch
+):
+    from bot.office import outages
+    from bot.office.models import ConnectionReport
+    from tests.channels.standin import start_standin
+
+    centre = start_standin()
+    monkeypatch.setenv("DANA_HANDOFF_WEBHOOK_URL", f"{centre.url}/handoff")
+    try:
+        for n, login in enumerate(NEIGHBOURS):
+            assert await _diagnose(dispatcher, domain_dict, login, sender=f"telegram:{n}", lang="kk") == "no_fault"
+            assert outages._background  # recorded after the answer, not before it
+            await _recorded()
+        assert responses(dispatcher) == ["utter_no_fault_found"] * 5
+        [suspected] = outages.suspected()
+        assert (suspected["area"], suspected["reports"], suspected["logins"]) == (STREET, 5, NEIGHBOURS)
+        [call] = centre.calls_to("handoff")
+        assert json.loads(call.body)["event"] == "suspected_outage"
+    finally:
+        centre.close()
+    with new_session(street) as session:
+        reports = session.execute(select(ConnectionReport)).scalars().all()
+    assert {(r.conversation_id, r.channel, r.language) for r in reports} == {
+        (f"telegram:{n}", "telegram", "kk") for n in range(5)
+    }
+
+
+async def test_only_a_lost_connection_in_an_area_without_an_outage_is_a_report(seeded, dispatcher, domain_dict):
+    from bot.office import outages
+    from bot.office.models import ConnectionReport
+
+    assert await _diagnose(dispatcher, domain_dict, "0851234567", intent="internet_slow") == "no_fault"
+    assert await _diagnose(dispatcher, domain_dict, "0851234569") == "outage"  # told of the outage instead
+    assert not outages._background
+    assert await _diagnose(dispatcher, domain_dict, "0851234568") == "line_fault"  # a line fault: still a report
+    await _recorded()
+    with new_session(seeded) as session:
+        assert session.execute(select(ConnectionReport.login)).scalars().all() == ["0851234568"]
+
+
+async def test_a_report_that_cannot_be_recorded_never_fails_the_answer(seeded, dispatcher, domain_dict, monkeypatch):
+    from bot.office import outages
+
+    monkeypatch.setattr(outages, "report_no_connection", lambda **_: (_ for _ in ()).throw(OSError("down")))
+    assert await _diagnose(dispatcher, domain_dict, "0851234567") == "no_fault"
+    await _recorded()  # the error is logged, not raised
+    monkeypatch.setattr(outages, "report_in_background", lambda **_: (_ for _ in ()).throw(RuntimeError("no loop")))
+    assert await _diagnose(dispatcher, domain_dict, "0851234567") == "no_fault"
+    assert responses(dispatcher) == ["utter_no_fault_found"] * 2

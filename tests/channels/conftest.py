@@ -83,6 +83,7 @@ def dana(standin, chatwoot, tmp_path_factory):
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "DANA_LOCK_STORE": "in_memory",
         "DANA_RECEIPTS_DIR": str(tmp / "receipts"),
+        "DANA_LABELLED_FILE": str(tmp / "labelled.yml"),  # the console's labels (tests/web/test_console.py)
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_API_URL": standin.url,
@@ -134,7 +135,7 @@ def dana(standin, chatwoot, tmp_path_factory):
         _wait(f"http://127.0.0.1:{action_port}/health", 90, actions, logs["actions"])
         _wait(f"http://127.0.0.1:{rasa_port}/", 180, server, logs["rasa"])
         yield {"url": f"http://127.0.0.1:{rasa_port}", "database_url": env["DANA_DATABASE_URL"],
-               "receipts": tmp / "receipts", "logs": logs}
+               "receipts": tmp / "receipts", "labelled": tmp / "labelled.yml", "logs": logs, "actions_url": f"http://127.0.0.1:{action_port}"}
     finally:
         for process in (server, actions):
             if process.poll() is not None:

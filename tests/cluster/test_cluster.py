@@ -222,3 +222,52 @@ def test_an_operator_reaches_a_widget_held_by_the_other_server(cluster):
 
     took, said = asyncio.run(chat())
     assert said[-1] == "Сәлеметсіз бе, мен операторман." and took < 2.0, (took, said)
+
+
+def test_the_console_works_on_any_server(cluster):
+    """Staff log in on rasa-1 and go on on rasa-2 (sessions, CSRF and the lockout
+    count are in PostgreSQL): a hand-off is taken and closed there."""
+    import http.cookiejar
+    import subprocess
+    import sys
+
+    from tests.cluster.conftest import ROOT
+
+    env = {**cluster.env, "DANA_DATABASE_URL": cluster.database_url, "PYTHONPATH": str(ROOT)}
+    for name in ("cluster.operator", "cluster.locked"):
+        made = subprocess.run([sys.executable, "-m", "bot", "staff", "add", name, "--role", "operator",
+                               "--password-stdin"], cwd=ROOT, env=env, input="cluster-pass-1234\n",
+                              capture_output=True, text=True)
+        assert made.returncode == 0, made.stdout + made.stderr
+
+    def console(offset: int, opener, path: str, body: dict | None = None, csrf: str = "") -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{cluster.base_port + offset}/webhooks/console/api/{path}",
+            data=json.dumps(body).encode() if body is not None else None, method="POST" if body is not None else "GET",
+            headers={"Content-Type": "application/json", "X-CSRF-Token": csrf})
+        try:
+            with opener.open(request, timeout=30) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    status, me = console(1, opener, "login", {"username": "cluster.operator", "password": "cluster-pass-1234"})
+    assert status == 200 and me["role"] == "operator"
+    assert console(2, opener, "me")[0] == 200  # the session rasa-1 made, on rasa-2
+    sender = f"console-{uuid.uuid4().hex}"
+    assert post(f"http://127.0.0.1:{cluster.base_port + 1}/webhooks/rest/webhook", sender, "Соедините с оператором")
+    status, queue = console(2, opener, "queue")
+    [hid] = [h["id"] for h in queue["handoffs"] if h["conversation_id"] == sender]
+    assert console(2, opener, f"handoffs/{hid}/claim", {}, "wrong-token")[0] == 403
+    assert console(2, opener, f"handoffs/{hid}/claim", {}, me["csrf"])[0] == 200
+    status, closed = console(1, opener, f"handoffs/{hid}/close", {}, me["csrf"])
+    assert (status, closed["status"], closed["operator"]) == (200, "resolved", "cluster.operator")
+
+    # Wrong passwords on both servers add up to one lockout.
+    stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    answers = [console(1 + attempt % 2, stranger, "login", {"username": "cluster.locked", "password": "nope-nope-nope"})
+               for attempt in range(5)]
+    assert [status for status, _ in answers] == [401, 401, 401, 401, 423], answers
+    assert console(2, stranger, "login", {"username": "cluster.locked", "password": "cluster-pass-1234"})[0] == 423

@@ -16,7 +16,7 @@ from bot.server.nlg import DanaNaturalLanguageGenerator
 SAMPLE = dict(
     ticket_id="12", ticket_status="open", callback_due="2026-11-18T13:00:00+00:00",
     visit_due="2026-11-19T07:40:00+00:00", resolve_due="2026-11-21T04:00:00+00:00",
-    eta="2026-11-18T10:30:00+00:00", area="Астана", fault="cable_cut", login_attempt="абв",
+    eta="2026-11-18T10:30:00+00:00", outage_eta="2026-11-18T13:00:00+00:00", area="Астана", outage_area="Астана", fault="cable_cut", login_attempt="абв",
     callback_from="2026-11-16T09:00:00+05:00", callback_id="31", refund_id="7", investigation_id="8",
     request_id="7", receipt_reason="amount", payment_date="2026-10-23", phone_number="+77011234567",
     login="0851234567",

@@ -173,8 +173,9 @@ def test_every_channel_that_takes_messages_answers_a_failed_turn(monkeypatch):
 
     monkeypatch.setattr(message_guard, "_limits", (None, None))
     # Staff and platforms, not customers: the operator API and the Chatwoot bridge.
-    takes_no_messages = {"channels.health.HealthInput", "channels.web.WidgetPage",
-                         "channels.operators.OperatorAPI", "channels.chatwoot.ChatwootBridge"}
+    takes_no_messages = {"channels.health.HealthInput", "channels.metrics.MetricsInput", "channels.web.WidgetPage",
+                         "channels.operators.OperatorAPI", "channels.chatwoot.ChatwootBridge",
+                         "channels.console.OperatorConsole"}
     for path in yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")):
         module, _, name = path.rpartition(".")
         cls = getattr(importlib.import_module(module), name)

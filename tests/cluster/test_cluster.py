@@ -234,7 +234,10 @@ def test_the_console_works_on_any_server(cluster):
     from tests.cluster.conftest import ROOT
 
     env = {**cluster.env, "DANA_DATABASE_URL": cluster.database_url, "PYTHONPATH": str(ROOT)}
-    for name in ("cluster.operator", "cluster.locked"):
+    # The cluster's database outlives a test session on this machine: names of this run only.
+    run = uuid.uuid4().hex[:8]
+    operator, locked = f"cluster.operator.{run}", f"cluster.locked.{run}"
+    for name in (operator, locked):
         made = subprocess.run([sys.executable, "-m", "bot", "staff", "add", name, "--role", "operator",
                                "--password-stdin"], cwd=ROOT, env=env, input="cluster-pass-1234\n",
                               capture_output=True, text=True)
@@ -253,7 +256,7 @@ def test_the_console_works_on_any_server(cluster):
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    status, me = console(1, opener, "login", {"username": "cluster.operator", "password": "cluster-pass-1234"})
+    status, me = console(1, opener, "login", {"username": operator, "password": "cluster-pass-1234"})
     assert status == 200 and me["role"] == "operator"
     assert console(2, opener, "me")[0] == 200  # the session rasa-1 made, on rasa-2
     sender = f"console-{uuid.uuid4().hex}"
@@ -263,11 +266,11 @@ def test_the_console_works_on_any_server(cluster):
     assert console(2, opener, f"handoffs/{hid}/claim", {}, "wrong-token")[0] == 403
     assert console(2, opener, f"handoffs/{hid}/claim", {}, me["csrf"])[0] == 200
     status, closed = console(1, opener, f"handoffs/{hid}/close", {}, me["csrf"])
-    assert (status, closed["status"], closed["operator"]) == (200, "resolved", "cluster.operator")
+    assert (status, closed["status"], closed["operator"]) == (200, "resolved", operator)
 
     # Wrong passwords on both servers add up to one lockout.
     stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    answers = [console(1 + attempt % 2, stranger, "login", {"username": "cluster.locked", "password": "nope-nope-nope"})
+    answers = [console(1 + attempt % 2, stranger, "login", {"username": locked, "password": "nope-nope-nope"})
                for attempt in range(5)]
     assert [status for status, _ in answers] == [401, 401, 401, 401, 423], answers
-    assert console(2, stranger, "login", {"username": "cluster.locked", "password": "cluster-pass-1234"})[0] == 423
+    assert console(2, stranger, "login", {"username": locked, "password": "cluster-pass-1234"})[0] == 423

@@ -1,7 +1,7 @@
 # Dana — make help lists the targets. The two that matter: make run, make test.
 # Recipes source scripts/env.sh, which is bash (BASH_SOURCE, pipefail): /bin/sh is dash here.
 SHELL := /bin/bash
-.PHONY: help run serve test setup train validate lint test-stories nlu-eval unit compare compare-deps compare-langid export-misses bench soak cluster cluster-down cluster-status clean
+.PHONY: help run serve test setup train validate lint test-stories nlu-eval unit compare compare-deps compare-langid export-misses bench soak storm storm-deps cluster cluster-down cluster-status clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ export-misses:  ## messages Dana did not understand this week, as NLU YAML to la
 
 bench:  ## latency/throughput/RSS benchmark, Dana vs stock Rasa
 	@. scripts/env.sh && .venv/bin/python -m bench.load
+
+storm-deps:
+	@. scripts/env.sh && "$$PY" -m pip install -q -r bench/requirements-storm.txt -c constraints.txt && "$$PY" -m pip check
+
+storm: setup storm-deps  ## Locust storm: customers with think time, an outage storm, 40-turn conversations, one server and the cluster
+	@. scripts/env.sh && .venv/bin/python -m bench.storm
 
 cluster:  ## Redis, PostgreSQL, 2 Rasa + 2 action servers behind HAProxy on :8000
 	@scripts/cluster.sh up

@@ -143,7 +143,7 @@ def patches() -> List[Patch]:
             TrackerFeaturizer,
             "_create_states",
             same(staticmethod(speedups._create_states)),
-            "a conversation's states kept while its events are the same (10)",
+            "a conversation's states kept while its events are the same (10), and extended as it goes (12)",
             fast,
         ),
         Patch(
@@ -151,6 +151,20 @@ def patches() -> List[Patch]:
             "copy",
             same(speedups._copy_tracker),
             "a tracker copied without deep-copying its events (11)",
+            fast,
+        ),
+        Patch(
+            DialogueStateTracker,
+            "applied_events",
+            same(speedups._applied_events),
+            "a conversation's applied events from its kept replay, brought up to date (12)",
+            fast,
+        ),
+        Patch(
+            RulePolicy,
+            "format_tracker_states",
+            same(staticmethod(speedups._format_states_for_debug)),
+            "the conversation's states formatted for a debug line only when debug logging is on (13)",
             fast,
         ),
         Patch(

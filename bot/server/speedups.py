@@ -50,7 +50,14 @@
    every message then in flight past the 150 ms p95 target. After a model
    loads, its objects are collected once and frozen out of later collections
    (``gc.freeze``); reference counting still frees them when a new model
-   replaces them.
+   replaces them. What the server holds besides — open widget sockets (≈80
+   objects each), recent conversations — still made a full collection every
+   10–15 s with 1,000 customers, 150–400 ms long: the p99 (docs/benchmarks/storm.md).
+   Python starts one when a quarter more objects have outlived two younger
+   collections, and at least every ``threshold2`` (10) of those; it now waits
+   for 1,000 of them (``DANA_GC_THRESHOLDS``, Python's three thresholds;
+   «python»: its own). Garbage in cycles — a few dozen objects a full collection
+   here — waits minutes longer; young garbage is collected as before.
 9. Every parsed message asks whether the domain is empty, which Rasa answers
    by building an empty Domain from scratch to compare with (1.5 % of a
    message's CPU). The empty domain's dict is built once.
@@ -72,6 +79,32 @@
    without slots) Rasa's copy runs. Tested equal to the replay on every cut of
    the test stories.
 
+12. The states of 10 are kept per tracker object, but each message of a
+   conversation is a new tracker (loaded, then copied), so each prediction
+   replayed the whole session into states again: at the 40th message of a
+   conversation ≈ 45 % of the turn's CPU, growing with every message
+   (docs/benchmarks/storm.md). Here a conversation's replay is kept (per
+   conversation: how many events it has consumed, the tracker it replayed them
+   into — frozen into a few objects, ``FrozenTracker`` — and the states so far)
+   and only the events added since are replayed — when the
+   tracker asking is the one Dana's tracker store loaded (so the server's own
+   predictions, never training), its events begin with exactly the events
+   consumed (the same objects), and the new ones only append to what Rasa's
+   ``applied_events`` gives: no restart, session start, undo, rewind, new loop
+   name, nor a loop's re-execution that undoes its previous turn (a form's next
+   question) — those replay from the start, as Rasa does. The states of earlier
+   turns are shared by the callers, with the user text already removed where an
+   intent is there (``_remove_user_text_if_intent`` does that to every state
+   after ``_create_states``; ``_choose_last_user_input`` edits only the last
+   state, which is always a new dict). Rasa's ``applied_events``, asked twice a
+   message before any prediction, comes from the replay too. At most as many
+   conversations as the tracker store keeps (``DANA_TRACKER_CACHE``), each
+   dropped after ``KEPT_IDLE_SECONDS`` unused. Tested equal to Rasa's states
+   and applied events after every event of the test stories.
+13. RulePolicy formats every state of the conversation into text for a debug
+   line three times a message, also when debug logging is off: with it off,
+   the text is not made.
+
 Installed once per process by DanaNaturalLanguageGenerator, which Rasa
 creates before it loads the model.
 """
@@ -83,11 +116,14 @@ import atexit
 import copy
 import dataclasses
 import gc
+import os
+import time
 import types
 from collections import OrderedDict
 from functools import lru_cache
 from graphlib import TopologicalSorter
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from itertools import islice
+from typing import Any, Dict, List, NamedTuple, Optional, Text, Tuple, Type
 
 import aiohttp
 import structlog
@@ -100,14 +136,27 @@ from rasa.core.agent import Agent
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies import memoization as rasa_memoization
 from rasa.core.policies import rule_policy as rasa_rule_policy
+from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DEFAULT_SENDER_ID, DOCS_BASE_URL
+from rasa.shared.core.constants import USER
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
@@ -350,10 +399,24 @@ def _deepcopy_for_log(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
 _rasa_load_model = Agent.load_model
 
 
+GC_THRESHOLDS = (700, 10, 1000)  # Python's are (700, 10, 10)
+
+
+def gc_thresholds() -> Optional[Tuple[int, ...]]:
+    """DANA_GC_THRESHOLDS=<gen0>,<gen1>,<gen2> (default GC_THRESHOLDS); «python»: None (Python's own)."""
+    value = os.environ.get("DANA_GC_THRESHOLDS", "").strip().lower()
+    if value in ("python", "default", "off"):
+        return None
+    return tuple(int(part) for part in value.split(",")) if value else GC_THRESHOLDS
+
+
 def _load_model_then_freeze(self: Agent, *args: Any, **kwargs: Any) -> None:
     _rasa_load_model(self, *args, **kwargs)
     gc.collect()
     gc.freeze()
+    thresholds = gc_thresholds()
+    if thresholds:
+        gc.set_threshold(*thresholds)
 
 
 # 9. is the domain empty? -------------------------------------------------------------
@@ -387,15 +450,272 @@ def _create_states(
     last = events[-1] if events else None
     kept = tracker.__dict__.get(_STATES)
     if kept is None or kept[0] != key or kept[1] is not last or kept[2] is not domain:
-        kept = (
-            key,
-            last,
-            domain,
-            _rasa_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data),
-        )
+        if not ignore_rule_only_turns and _replays_here(tracker, domain):
+            states = _replayed_states(tracker, domain, omit_unset_slots)
+        else:
+            states = _rasa_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        kept = (key, last, domain, states)
         tracker.__dict__[_STATES] = kept
+    states = kept[3]
+    if states and type(states[0]) is _Shared:  # a replay's: earlier turns shared, the last one copied
+        return [*states[:-1], _copy_state(states[-1])]
+    return [_copy_state(state) for state in states]
+
+
+def _copy_state(state: Dict[Text, Any]) -> Dict[Text, Any]:
     # States are dicts of sub-state dicts of strings and tuples: two levels to copy.
-    return [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()} for state in kept[3]]
+    return {name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()}
+
+
+# 12. a conversation's states, extended as it goes -------------------------------------------
+KEPT_CONVERSATIONS = 5000  # DANA_TRACKER_CACHE: what a server keeps of recent conversations
+KEPT_IDLE_SECONDS = 60.0  # … dropped once unused this long (customers write every 10–30 s)
+
+
+def kept_conversations() -> int:
+    """DANA_TRACKER_CACHE=<conversations> (default KEPT_CONVERSATIONS), «off» or 0: none kept
+    (neither the tracker store's copies nor the replays)."""
+    value = os.environ.get("DANA_TRACKER_CACHE", "").strip().lower()
+    if value in ("off", "0", "no", "false"):
+        return 0
+    return int(value) if value else KEPT_CONVERSATIONS
+
+
+class FrozenTracker(NamedTuple):
+    """A tracker's state in a few objects, to keep between messages: what
+    ``_copy_tracker`` carries over, with each slot as its value and whether it
+    was set (a slot's only changing attributes). Thousands of live trackers
+    kept a server's garbage collector walking their slots — a tracker is ~60
+    objects without its events — and paused the server for 300 ms every ten
+    seconds (docs/benchmarks/storm.md)."""
+
+    sender_id: Text
+    events: Tuple[Event, ...]
+    slots: Tuple[Tuple[Text, Any, bool], ...]
+    is_rule_tracker: bool
+    paused: bool
+    followup_action: Optional[Text]
+    latest_action: Optional[Dict[Text, Text]]
+    latest_message: Optional[UserUttered]
+    latest_bot_utterance: Optional[BotUttered]
+    active_loop: Any
+
+
+def freeze_tracker(tracker: DialogueStateTracker) -> Optional[FrozenTracker]:
+    """None for a tracker ``_copy_tracker`` would leave to Rasa's copy."""
+    if type(tracker) is not DialogueStateTracker or type(tracker.slots) is not dict:
+        return None
+    if tracker._max_event_history is not None:
+        return None
+    message, utterance = tracker.latest_message, tracker.latest_bot_utterance
+    return FrozenTracker(
+        tracker.sender_id or DEFAULT_SENDER_ID,
+        tuple(tracker.events),
+        tuple((name, slot._value, slot._has_been_set) for name, slot in tracker.slots.items()),
+        tracker.is_rule_tracker,
+        tracker._paused,
+        tracker.followup_action,
+        dict(tracker.latest_action) if tracker.latest_action is not None else None,
+        message if message.text is not None or message.intent_name else None,
+        utterance if utterance.text is not None or utterance.data else None,
+        dataclasses.replace(tracker.active_loop) if tracker.active_loop is not None else None,
+    )
+
+
+def thaw_tracker(frozen: FrozenTracker, slots: Dict[Text, Slot]) -> Optional[DialogueStateTracker]:
+    """The tracker ``frozen`` was made from, as ``_copy_tracker`` would copy it; its
+    slots are copies of ``slots`` (the domain's, by name) with their values. None
+    when the names differ from the domain's."""
+    if len(frozen.slots) != len(slots):
+        return None
+    new_slots = {}
+    for name, value, was_set in frozen.slots:
+        template = slots.get(name)
+        if template is None:
+            return None
+        slot = copy.copy(template)
+        slot._value, slot._has_been_set = value, was_set
+        new_slots[name] = slot
+    new = DialogueStateTracker.__new__(DialogueStateTracker)
+    new.__dict__.update(
+        _max_event_history=None,
+        sender_id=frozen.sender_id,
+        slots=new_slots,
+        sender_source=None,
+        is_rule_tracker=frozen.is_rule_tracker,
+        _paused=frozen.paused,
+        followup_action=frozen.followup_action,
+        latest_action=dict(frozen.latest_action) if frozen.latest_action is not None else None,
+        latest_message=frozen.latest_message if frozen.latest_message is not None else UserUttered.empty(),
+        latest_bot_utterance=(
+            frozen.latest_bot_utterance if frozen.latest_bot_utterance is not None else BotUttered.empty()
+        ),
+        active_loop=dataclasses.replace(frozen.active_loop) if frozen.active_loop is not None else None,
+        model_id=None,
+        assistant_id=None,
+    )
+    new.events = new._create_events(list(frozen.events))
+    return new
+
+
+_templates: Dict[int, Tuple[Domain, Dict[Text, Slot]]] = {}
+
+
+def domain_slots(domain: Domain) -> Dict[Text, Slot]:
+    """The domain's slots by name (what a frozen tracker's slots are thawed from)."""
+    kept = _templates.get(id(domain))
+    if kept is None or kept[0] is not domain:
+        kept = _templates[id(domain)] = (domain, {slot.name: slot for slot in domain.slots})
+    return kept[1]
+
+
+class _Shared(dict):
+    """A state of an earlier turn, kept by a replay and given to every caller:
+    its user text is already removed where it has an intent (what
+    ``_remove_user_text_if_intent`` does to it after ``_create_states``)."""
+
+
+class _Replay:
+    """A conversation's events replayed into states: the applied events so far
+    replayed into a tracker (kept frozen), and the state before each action."""
+
+    __slots__ = ("domain", "omit_unset_slots", "count", "first", "last", "loop_names", "frozen", "states", "used")
+
+    def __init__(self, tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool) -> None:
+        self.domain, self.omit_unset_slots = domain, omit_unset_slots
+        events = tracker.events
+        self.count = len(events)
+        self.first: Optional[Event] = events[0] if events else None
+        self.last: Optional[Event] = events[-1] if events else None
+        self.loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+        self.states: List[_Shared] = []
+        live = tracker.init_copy()
+        for event in _rasa_applied_events(tracker):
+            self._apply(live, event)
+        self.frozen = freeze_tracker(live)
+        self.used = time.monotonic()
+
+    def _apply(self, live: DialogueStateTracker, event: Event) -> None:
+        if isinstance(event, ActionExecuted):  # the state before each action, as generate_all_prior_trackers
+            self.states.append(self._shared_state(live))
+        live.update(event)
+
+    def _state(self, live: DialogueStateTracker) -> Dict[Text, Any]:
+        return self.domain._clean_state(self.domain.get_active_state(live, omit_unset_slots=self.omit_unset_slots))
+
+    def _shared_state(self, live: DialogueStateTracker) -> _Shared:
+        state = self._state(live)
+        user = state.get(USER)
+        if user and user.get(INTENT) and user.get(TEXT):
+            state[USER] = {name: value for name, value in user.items() if name != TEXT}
+        return _Shared(state)
+
+    def fits(self, events: Any) -> bool:
+        """Whether ``events`` begin with the events replayed (the same objects at
+        their first and last place: events are only ever appended)."""
+        return self.count <= len(events) and (
+            self.count == 0 or (events[0] is self.first and events[self.count - 1] is self.last)
+        )
+
+    def extend(self, tracker: DialogueStateTracker) -> Optional[DialogueStateTracker]:
+        """Replay the tracker's events added since (it must fit) and return the
+        replayed tracker; None when Rasa's applied events would change otherwise
+        than by appending them (then the conversation is replayed from the start)."""
+        live = thaw_tracker(self.frozen, domain_slots(self.domain)) if self.frozen is not None else None
+        if live is None:
+            return None
+        new = list(islice(tracker.events, self.count, None))
+        for event in new:
+            if isinstance(event, (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)):
+                return None
+            if isinstance(event, ActiveLoop) and event.name and event.name not in self.loop_names:
+                return None  # a new loop name changes how earlier events apply
+            if (
+                isinstance(event, ActionExecuted)
+                and event.action_name in self.loop_names
+                and not live._first_loop_execution_or_unhappy_path(event.action_name, list(live.events))
+            ):
+                return None  # a loop's happy path undoes its previous turn
+            self._apply(live, event)
+        if new:
+            self.count += len(new)
+            self.last = new[-1]
+            self.first = self.first if self.first is not None else new[0]
+            self.frozen = freeze_tracker(live)
+        return live
+
+    def states_now(self, live: DialogueStateTracker) -> List[Dict[Text, Any]]:
+        return [*self.states, self._state(live)]
+
+
+_replays: "OrderedDict[Text, _Replay]" = OrderedDict()  # by conversation
+REPLAYS_KEPT = kept_conversations()
+
+
+def _replays_here(tracker: DialogueStateTracker, domain: Optional[Domain]) -> bool:
+    """A conversation's tracker as Dana's tracker store loaded it, whose replay
+    can be kept: Rasa's own classes and methods (a subclass may replay otherwise)."""
+    return (
+        REPLAYS_KEPT > 0
+        and "_dana_stored_events" in tracker.__dict__
+        and type(tracker) is DialogueStateTracker
+        and tracker._max_event_history is None
+        and type(tracker.slots) is dict
+        and (domain is None or (type(domain) is Domain and tracker.slots.keys() == domain_slots(domain).keys()))
+    )
+
+
+def _replay_of(tracker: DialogueStateTracker) -> Optional[Tuple[_Replay, DialogueStateTracker]]:
+    """The conversation's kept replay, brought up to the tracker's events, and the
+    replayed tracker; None if there is none or it does not fit them."""
+    replay = _replays.get(tracker.sender_id)
+    if replay is None:
+        return None
+    live = replay.extend(tracker) if replay.fits(tracker.events) else None
+    if live is None:
+        del _replays[tracker.sender_id]  # another history, or partly extended: replayed afresh when asked
+        return None
+    replay.used = time.monotonic()
+    _replays.move_to_end(tracker.sender_id)
+    return replay, live
+
+
+def _replayed_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool) -> List[Dict[Text, Any]]:
+    found = _replay_of(tracker)
+    if found is not None and found[0].domain is domain and found[0].omit_unset_slots == omit_unset_slots:
+        replay, live = found
+    else:
+        replay = _replays[tracker.sender_id] = _Replay(tracker, domain, omit_unset_slots)
+        live = thaw_tracker(replay.frozen, domain_slots(domain)) if replay.frozen is not None else None
+        if live is None:  # (a domain whose slots the tracker does not have: Rasa's way)
+            del _replays[tracker.sender_id]
+            return _rasa_create_states(tracker, domain, omit_unset_slots)
+    oldest = replay.used - KEPT_IDLE_SECONDS
+    while _replays and (len(_replays) > REPLAYS_KEPT or next(iter(_replays.values())).used < oldest):
+        _replays.popitem(last=False)
+    return replay.states_now(live)
+
+
+_rasa_applied_events = DialogueStateTracker.applied_events
+
+
+def _applied_events(self: DialogueStateTracker) -> List[Event]:
+    """Rasa's applied events; for a conversation with a kept replay, the replay's
+    (brought up to the tracker's events): Rasa asks twice a message, before any
+    prediction, whether the session is new or expired."""
+    if _replays and _replays_here(self, None):
+        found = _replay_of(self)
+        if found is not None:
+            return list(found[1].events)
+    return _rasa_applied_events(self)
+
+
+# 13. rule states formatted for a debug line ------------------------------------------------------
+def _format_states_for_debug(states: List[Dict]) -> Text:
+    """RulePolicy formats every state of the conversation into text for a debug log
+    line (``format_tracker_states``), three times a message; with debug logging off
+    the line is never written, so the text is not made."""
+    return Policy.format_tracker_states(states) if debug_logging_on() else ""
 
 
 # 11. tracker copies without a replay -------------------------------------------------------

@@ -98,12 +98,23 @@ def test_a_loaded_model_is_frozen_out_of_garbage_collection(monkeypatch):
 
     loaded = []
     monkeypatch.setattr(speedups, "_rasa_load_model", lambda agent, path: loaded.append([{"model": path}]))
-    before = gc.get_freeze_count()
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
     try:
         speedups._load_model_then_freeze(object(), "models/dana.tar.gz")
         assert loaded and gc.get_freeze_count() > before
+        assert gc.get_threshold() == speedups.GC_THRESHOLDS  # full collections 100× rarer
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_garbage_collection_thresholds_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("DANA_GC_THRESHOLDS", raising=False)
+    assert speedups.gc_thresholds() == (700, 10, 1000)
+    monkeypatch.setenv("DANA_GC_THRESHOLDS", "python")
+    assert speedups.gc_thresholds() is None
+    monkeypatch.setenv("DANA_GC_THRESHOLDS", "1000,20,500")
+    assert speedups.gc_thresholds() == (1000, 20, 500)
 
 
 def test_every_event_name_resolves_to_rasas_class():
@@ -388,3 +399,106 @@ def test_trackers_a_replay_would_change_are_copied_by_rasa(domain):
         assert speedups._copy_tracker(tracker).__dict__.keys() == speedups._rasa_copy_tracker(tracker).__dict__.keys()
         assert type(tracker.copy().slots) is type(speedups._rasa_copy_tracker(tracker).slots)
     assert speedups._copy_tracker(capped)._max_event_history == 3
+
+
+def _rule_only_data():
+    import tarfile
+
+    with tarfile.open(MODEL) if MODEL.exists() else pytest.skip("needs the trained model") as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("RulePolicy0/rule_policy.json"))
+        lookup = json.load(archive.extractfile(member))["lookup"]
+    return {key: lookup.get(key, []) for key in ("rule_only_slots", "rule_only_loops")}
+
+
+def test_kept_replays_give_rasas_states_and_applied_events_as_conversations_grow(domain, monkeypatch):
+    """Every conversation of the test stories, grown one event at a time as the
+    server grows it — each message a copy of the conversation as stored (the same
+    event objects) with the new events appended, marked as Dana's tracker store
+    marks what it loads: at every event, the applied events and the states asked
+    as RulePolicy asks (text, then intent) equal Rasa's computed from scratch, and
+    a caller editing its answer changes neither the kept states nor the next answer."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.training import load_data
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    featurizer = MaxHistoryTrackerFeaturizer(state_featurizer=None, max_history=None)
+    rule_only_data = _rule_only_data()
+
+    def ask(tracker, use_text):
+        return featurizer.prediction_states([tracker], domain, use_text_for_last_user_input=use_text,
+                                            rule_only_data=rule_only_data)[0]
+
+    def rasas(events, use_text):
+        fresh = DialogueStateTracker.from_events("rasa", events, domain.slots)
+        with monkeypatch.context() as patch:
+            patch.setattr(speedups.TrackerFeaturizer, "_create_states", staticmethod(speedups._rasa_create_states))
+            return ask(fresh, use_text), speedups._rasa_applied_events(fresh)
+
+    built = []
+    replay_init = speedups._Replay.__init__
+    monkeypatch.setattr(speedups._Replay, "__init__", lambda self, *a: (built.append(1), replay_init(self, *a))[1])
+    speedups._replays.clear()
+    asked = 0
+    for number, story in enumerate(load_data(str(ROOT / "tests" / "stories"), domain, augmentation_factor=0)):
+        sender = f"story-{number}"
+        tracker = DialogueStateTracker(sender, domain.slots)
+        for event in story.events:
+            tracker = tracker.copy()  # the next message: the conversation as kept, then its new event
+            tracker.update(event)
+            vars(tracker)["_dana_stored_events"] = len(tracker.events)
+            events = list(tracker.events)
+            for use_text in (True, False):
+                answer = ask(tracker, use_text)
+                expected, applied = rasas(events, use_text)
+                assert answer == expected, (sender, len(events), use_text)
+                assert tracker.applied_events() == applied
+                if answer and answer[-1].get("user"):
+                    answer[-1]["user"]["intent"] = "edited by a caller"
+                asked += 1
+    assert asked > 1000
+    assert len(built) < asked / 4, "the replays were mostly extended, not replayed from the start"
+
+
+def test_a_conversations_replay_is_kept_only_for_what_the_tracker_store_loaded(domain):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker("not-loaded", domain.slots)
+    assert not speedups._replays_here(tracker, domain)
+    vars(tracker)["_dana_stored_events"] = 0
+    assert speedups._replays_here(tracker, domain)
+    capped = DialogueStateTracker("capped", domain.slots, max_event_history=3)
+    vars(capped)["_dana_stored_events"] = 0
+    assert not speedups._replays_here(capped, domain)
+
+
+def test_rule_states_are_formatted_only_for_a_debug_line_that_is_written(monkeypatch):
+    from rasa.core.policies.policy import Policy
+
+    states = [{"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    monkeypatch.setattr(speedups, "debug_logging_on", lambda: False)
+    assert speedups._format_states_for_debug(states) == ""
+    monkeypatch.setattr(speedups, "debug_logging_on", lambda: True)
+    assert speedups._format_states_for_debug(states) == Policy.format_tracker_states(states)
+
+
+def test_a_frozen_tracker_thaws_into_the_copy_rasa_would_make(domain):
+    """What the tracker store and the replays keep between messages: frozen and
+    thawed, a conversation is Rasa's copy of it, before and after new events."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationPaused
+
+    slots = speedups.domain_slots(domain)
+    cuts = 0
+    for tracker, rest in _story_cuts(domain):
+        if cuts % 5 == 0:
+            tracker.update(ConversationPaused())
+        frozen = speedups.freeze_tracker(tracker)
+        thawed, rasas = speedups.thaw_tracker(frozen, slots), speedups._rasa_copy_tracker(tracker)
+        assert _tracker_state(thawed, domain) == _tracker_state(rasas, domain)
+        later = [ActiveLoop("diagnostics_form"), *rest[:1], SlotSet("login", "0851234568"), ActionExecuted("action_listen")]
+        for copied in (thawed, rasas):
+            copied.update_with_events(later, domain)
+        assert _tracker_state(thawed, domain) == _tracker_state(rasas, domain)
+        cuts += 1
+    assert cuts > 1000
+    fewer = {name: slot for name, slot in list(slots.items())[1:]}
+    assert speedups.thaw_tracker(frozen, fewer) is None  # another domain's slots: no thawing

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time
 
 from bot.config import ASTANA, POLICY
 
 
 def now_astana() -> datetime:
-    return datetime.now(ASTANA)
+    """Astana time now. ``DANA_ASTANA_TIME=HH:MM`` fixes the time of day the
+    schedule sees (today's date kept): the servers the tests start answer as at
+    noon, so that a test run at night checks the same day-time answers."""
+    now = datetime.now(ASTANA)
+    fixed = os.environ.get("DANA_ASTANA_TIME", "").strip()
+    if fixed:
+        hour, minute = (int(part) for part in fixed.split(":"))
+        now = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return now
 
 
 def in_billing_period(day: date) -> bool:

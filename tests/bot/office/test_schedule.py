@@ -4,6 +4,7 @@ import pytest
 
 from bot.config import ASTANA
 from bot.office.schedule import in_billing_period, in_callback_window, technicians_working
+from bot.office.schedule import now_astana as real_now_astana  # before tests/conftest.py's office_hours replaces it
 
 
 @pytest.mark.parametrize("day, busy", [(26, False), (27, True), (31, True), (1, True), (4, True), (5, False)])
@@ -25,3 +26,12 @@ def test_window_is_astana_time_not_utc():
     # 16:30 UTC is 21:30 in Astana (UTC+5): still inside the window.
     assert in_callback_window(datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc))
     assert not in_callback_window(datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc))
+
+
+def test_a_fixed_time_of_day_keeps_todays_date(monkeypatch):
+    monkeypatch.setenv("DANA_ASTANA_TIME", "12:00")
+    fixed = real_now_astana()
+    assert (fixed.hour, fixed.minute, fixed.second) == (12, 0, 0) and fixed.date() == datetime.now(ASTANA).date()
+    assert in_callback_window(fixed)
+    monkeypatch.delenv("DANA_ASTANA_TIME")
+    assert abs((real_now_astana() - datetime.now(ASTANA)).total_seconds()) < 5

@@ -28,7 +28,8 @@ SECRETS = {"RASA_AUTH_TOKEN", "DANA_DATABASE_URL", "POSTGRES_PASSWORD", "TELEGRA
            "DANA_HANDOFF_WEBHOOK_SECRET", "DANA_OPERATOR_API_TOKEN", "CHATWOOT_API_TOKEN",
            "CHATWOOT_WEBHOOK_TOKEN"}
 # Read by the code, but their defaults are right in a container (ports = the contract).
-DEFAULTS_ARE_FINE = {"RASA_PORT", "ACTION_PORT", "DANA_LOG_LEVEL"}
+# Unset in a deployment is right (DANA_ASTANA_TIME fixes the clock for demos and tests only).
+DEFAULTS_ARE_FINE = {"RASA_PORT", "ACTION_PORT", "DANA_LOG_LEVEL", "DANA_ASTANA_TIME"}
 
 # Key paths of Rasa's charts that these values rely on, checked against
 # github.com/RasaHQ/helm-charts@94fba4b (rasa 1.17.8, rasa-action-server 1.0.9)

@@ -38,7 +38,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import aiohttp
 
@@ -395,7 +395,10 @@ RECOVERED = 1.5  # × the before-fault p95
 STAYS_BACK = 2  # stretches in a row within it: recovered (a later blip is not this fault's)
 
 
-def quantile(values: list[float], q: float) -> float:
+def quantile(values: Sequence[float], q: float) -> float:
+    """Nearest rank; NaN for no values (bench/storm.py's empty windows)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 

@@ -65,6 +65,7 @@ from typing import Any, Optional, Sequence
 from tabulate import tabulate
 
 from bench.load import _free_base_port, _free_port, _wait, cpu_seconds, memory_mb
+from bench.soak import quantile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "storm"
@@ -83,14 +84,6 @@ TURN_RATIO_TARGET = 1.2
 
 
 # Figures ----------------------------------------------------------------------------------
-def quantile(values: Sequence[float], q: float) -> float:
-    """Nearest rank (as the soak computes it); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 @dataclass
 class Turns:
     """A set of turns' figures."""

@@ -373,6 +373,8 @@ class ShortConversations:
         self._turn += 1
         self.say(script.pop(0), self.scenario, self._turn)
 
+    tasks = [step]  # Locust collects a base class's tasks, also from a plain mixin
+
 
 class LongConversation:
     """One conversation of --long-turns messages, in one language, from --long-start on."""
@@ -394,6 +396,8 @@ class LongConversation:
         self._turn += 1
         texts = LONG[self._language]
         self.say(texts[(self._turn - 1) % len(texts)], self.scenario, self._turn)
+
+    tasks = [step]
 
 
 class OutageCall:
@@ -417,54 +421,32 @@ class OutageCall:
         said = OUTAGE[self._language][self._turn - 1].format(login=self._login)
         self.say(said, self.scenario, self._turn, expect=options.storm_eta if self._turn == 2 else None)
 
+    tasks = [step]
+
 
 # Customers -------------------------------------------------------------------------------
 class RestCustomer(ShortConversations, RestChannel):
     weight = 40
 
-    @task
-    def message(self) -> None:
-        self.step()
-
 
 class WidgetCustomer(ShortConversations, WidgetChannel):
     weight = 60
-
-    @task
-    def message(self) -> None:
-        self.step()
 
 
 class LongRestCustomer(LongConversation, RestChannel):
     fixed_count = 0
 
-    @task
-    def message(self) -> None:
-        self.step()
-
 
 class LongWidgetCustomer(LongConversation, WidgetChannel):
     fixed_count = 0
-
-    @task
-    def message(self) -> None:
-        self.step()
 
 
 class OutageRestCustomer(OutageCall, RestChannel):
     weight = 40
 
-    @task
-    def message(self) -> None:
-        self.step()
-
 
 class OutageWidgetCustomer(OutageCall, WidgetChannel):
     weight = 60
-
-    @task
-    def message(self) -> None:
-        self.step()
 
 
 class IdleWidget(WidgetChannel):

@@ -141,7 +141,6 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DEFAULT_SENDER_ID, DOCS_BASE_URL
-from rasa.shared.core.constants import USER
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -156,7 +155,6 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
@@ -604,10 +602,8 @@ class _Replay:
         return self.domain._clean_state(self.domain.get_active_state(live, omit_unset_slots=self.omit_unset_slots))
 
     def _shared_state(self, live: DialogueStateTracker) -> _Shared:
-        state = self._state(live)
-        user = state.get(USER)
-        if user and user.get(INTENT) and user.get(TEXT):
-            state[USER] = {name: value for name, value in user.items() if name != TEXT}
+        state = self._state(live)  # its sub-state dicts are new: Rasa's rule may edit them in place
+        TrackerFeaturizer._remove_user_text_if_intent([[state]])
         return _Shared(state)
 
     def fits(self, events: Any) -> bool:
